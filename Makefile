@@ -1,0 +1,53 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test test-fast lint translations i18n-extract bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Installed again only when the requirements change.
+.stamp-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ .stamp-runtime
+
+# The compiled catalogues are built, not committed.
+translations: modell/translations/sv/LC_MESSAGES/messages.mo
+
+modell/translations/sv/LC_MESSAGES/messages.mo: modell/translations/sv/LC_MESSAGES/messages.po | $(BIN)/python
+	$(BIN)/pybabel compile --use-fuzzy -d modell/translations -l sv
+
+# Set up, migrate the embedded SQLite database, load reference and demo data, serve.
+run: .stamp-runtime translations
+	mkdir -p instance
+	MODELL_ENV=development $(BIN)/flask db upgrade
+	MODELL_ENV=development $(BIN)/flask modell load-reference
+	MODELL_ENV=development $(BIN)/flask modell demo
+	MODELL_ENV=development $(BIN)/flask run --host 127.0.0.1 --port $${PORT:-5000}
+
+# The whole suite: SQLite always; PostgreSQL when TEST_DATABASE_URL is set;
+# the browser tests when Chromium is installed. Skips are listed at the end.
+test: .stamp-dev translations
+	$(BIN)/ruff check .
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -rs $(PYTEST_ARGS)
+
+lint: .stamp-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# After adding strings: extract them and merge into the Swedish catalogue.
+i18n-extract: .stamp-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d modell/translations -l sv --no-fuzzy-matching
+	rm messages.pot
+
+clean:
+	rm -rf $(VENV) .stamp-* instance/modell.db

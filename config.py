@@ -1,0 +1,89 @@
+"""Settings read from the environment, with safe defaults.
+
+`MODELL_ENV` is one of development, testing or production (the default).
+Outside development and testing a `SECRET_KEY` must be given.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """One settings class; `from_env()` reads the environment at app creation."""
+
+    @classmethod
+    def from_env(cls, overrides: dict | None = None) -> dict:
+        env = (overrides or {}).get("MODELL_ENV") or os.environ.get("MODELL_ENV", "production")
+        instance = Path(os.environ.get("MODELL_INSTANCE_DIR", BASE_DIR / "instance"))
+        settings = {
+            "MODELL_ENV": env,
+            "SECRET_KEY": os.environ.get("SECRET_KEY"),
+            "SQLALCHEMY_DATABASE_URI": os.environ.get(
+                "DATABASE_URL", f"sqlite:///{instance / 'modell.db'}"
+            ),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "MODELL_INSTANCE_DIR": str(instance),
+            # Mail: without MAIL_SERVER every message stays in the outbox.
+            "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+            "MAIL_PORT": _int("MAIL_PORT", 25),
+            "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+            "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
+            "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+            "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+            "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "modell@localhost"),
+            "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+            # The address links in mails point to (no request exists in the scheduler).
+            "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            # Languages and time: Swedish first, shown in Stockholm time, stored in UTC.
+            "BABEL_DEFAULT_LOCALE": "sv",
+            "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+            "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "modell" / "translations"),
+            "LANGUAGES": ["sv", "en"],
+            "WTF_I18N_ENABLED": True,
+            # A CSRF token lives as long as the session, so a long text written over an
+            # hour is not rejected; the session itself is revocable on the server.
+            "WTF_CSRF_TIME_LIMIT": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+            "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+            "LOGIN_IDLE_TIMEOUT": timedelta(hours=_int("LOGIN_IDLE_HOURS", 12)),
+            "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
+            "INVITATION_MAX_AGE": _int("INVITATION_MAX_AGE", 14 * 24 * 3600),
+            "PASSWORD_MIN_LENGTH": 10,
+            "BOOTSTRAP_SERVE_LOCAL": True,
+            "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", env != "testing"),
+            "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+            "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+            "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+        }
+        if env == "testing":
+            settings["TESTING"] = True
+        if overrides:
+            settings.update(overrides)
+        if not settings["SECRET_KEY"]:
+            if settings["MODELL_ENV"] in ("development", "testing"):
+                settings["SECRET_KEY"] = "dev-only-not-secret"
+            else:
+                raise RuntimeError(
+                    "SECRET_KEY must be set when MODELL_ENV is production "
+                    "(set MODELL_ENV=development for a local run)"
+                )
+        return settings

@@ -1,0 +1,54 @@
+"""Modell: the workflow application for SKR's Modellkommuner / Modellregioner programme."""
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from config import BASE_DIR, Config
+from modell.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI. Nothing else happens here."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=Config.from_env(overrides)["MODELL_INSTANCE_DIR"],
+    )
+    app.config.update(Config.from_env(overrides))
+
+    from modell import models  # noqa: F401  (every table registered before migrations)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from modell.auth import bp as auth_bp
+    from modell.cohorts import bp as cohorts_bp
+    from modell.core.routes import bp as core_bp
+    from modell.core.web import install as install_web
+    from modell.organisations import bp as organisations_bp
+
+    for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp):
+        app.register_blueprint(bp)
+    install_web(app)
+
+    from modell.cli import cli
+
+    app.cli.add_command(cli)
+    return app
+
+
+def _select_locale() -> str:
+    """The user's own setting, then the language chosen in this browser, then the browser's
+    preference, then Swedish."""
+    languages = ("sv", "en")
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or "sv"

@@ -1,0 +1,7 @@
+"""Accounts, login sessions, invitations and password reset."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/konto")
+
+from modell.auth import routes  # noqa: E402,F401

@@ -1,0 +1,206 @@
+"""Login, logout, password reset, invitations. Thin: parse, call a service, render."""
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from modell.auth import bp, services
+from modell.auth.forms import (
+    ChangePasswordForm,
+    InviteForm,
+    LanguageForm,
+    LoginForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
+from modell.auth.models import ROLE_LABELS, ROLES, User
+from modell.core.access import require_staff
+from modell.core.forms import options
+from modell.core.types import utcnow
+from modell.extensions import db, limiter, login_manager
+from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County, Organisation
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    return services.load_login_session(
+        db.session, token, now=utcnow(), idle_timeout=current_app.config["LOGIN_IDLE_TIMEOUT"]
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to a path on this site after login."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("core.home")
+
+
+@bp.route("/logga-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong e-mail address or password."))
+        else:
+            services.start_login_session(
+                db.session, user, now=utcnow(), user_agent=request.headers.get("User-Agent")
+            )
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logga-ut", methods=["POST"])
+@login_required
+def logout():
+    services.end_login_session(db.session, current_user.login_token, now=utcnow())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/glomt-losenord", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def forgot_password():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            db.session,
+            form.email.data,
+            now=utcnow(),
+            secret_key=current_app.config["SECRET_KEY"],
+            base_url=current_app.config["BASE_URL"],
+        )
+        db.session.commit()
+        flash(
+            _(
+                "If the address belongs to an account, a link to choose a new password is on its way."
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+def _password_page(purpose: str, token: str, max_age_key: str, template: str):
+    user = services.read_password_token(
+        db.session,
+        token,
+        current_app.config["SECRET_KEY"],
+        purpose=purpose,
+        max_age=current_app.config[max_age_key],
+    )
+    if user is None:
+        return render_template("auth/token_invalid.html"), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(db.session, user, form.password.data, now=utcnow())
+        db.session.commit()
+        flash(_("Your password is set. Log in with it now."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template(template, form=form, user=user)
+
+
+@bp.route("/nytt-losenord/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _password_page("reset", token, "PASSWORD_RESET_MAX_AGE", "auth/reset_password.html")
+
+
+@bp.route("/inbjudan/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _password_page("invite", token, "INVITATION_MAX_AGE", "auth/accept_invitation.html")
+
+
+@bp.route("/losenord", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not services.check_password(current_user, form.current_password.data):
+            form.current_password.errors.append(_("The current password is not right."))
+        else:
+            services.set_password(
+                db.session,
+                current_user,
+                form.password.data,
+                now=utcnow(),
+                keep_token=current_user.login_token,
+            )
+            db.session.commit()
+            flash(
+                _(
+                    "Your password is changed. Other browsers where you were logged in are logged out."
+                ),
+                "success",
+            )
+            return redirect(url_for("core.home"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/bjud-in", methods=["GET", "POST"])
+@login_required
+def invite():
+    require_staff()
+    form = InviteForm()
+    roles = ROLES if current_user.role == "admin" else [r for r in ROLES if r != "admin"]
+    form.role.choices = options((r, ROLE_LABELS[r]) for r in roles)
+    organisations = db.session.execute(
+        sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    ).all()
+    form.organisation_id.choices = options(((o.id, o.name) for o in organisations), blank=True)
+    form.function.choices = options(((f, FUNCTION_LABELS[f]) for f in FUNCTIONS), blank=True)
+    counties = db.session.scalars(sa.select(County).order_by(County.code)).all()
+    form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
+    if form.validate_on_submit():
+        if services.find_user(db.session, form.email.data):
+            form.email.errors.append(_("There is already an account with this e-mail address."))
+        else:
+            user = services.invite_user(
+                db.session,
+                now=utcnow(),
+                invited_by=current_user,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                organisation_id=form.organisation_id.data,
+                function=form.function.data or None,
+                county_code=form.county_code.data or None,
+                secret_key=current_app.config["SECRET_KEY"],
+                base_url=current_app.config["BASE_URL"],
+            )
+            db.session.commit()
+            flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("auth.invite"))
+    return render_template("auth/invite.html", form=form)
+
+
+@bp.route("/sprak", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.lang.data
+        if current_user.is_authenticated:
+            current_user.locale = form.lang.data
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,1 @@
+"""Improvement work, its log with result-chain steps, indicators and mentor sessions."""

@@ -1,0 +1,1 @@
+"""Meetings: schedule, hosts, invitations, attendance, documentation, feedback, calendar."""

@@ -1,0 +1,64 @@
+"""Every table of the app, imported in dependency order (for Alembic and create_app)."""
+
+from modell.auth.models import LoginSession, User
+from modell.cohorts.models import (
+    ChecklistCompletion,
+    ChecklistItem,
+    Cohort,
+    Group,
+    InterestRegistration,
+    MeetingKind,
+    OrganisationTitle,
+    Participation,
+    ProgrammeTemplate,
+    RegistrationContact,
+    ReminderRule,
+    TemplateStep,
+)
+from modell.core.models import AuditEntry, Notification, OutboxAttachment, OutboxMessage
+from modell.improvements.models import (
+    ImprovementWork,
+    Indicator,
+    IndicatorValue,
+    LogEntry,
+    MentorSession,
+)
+from modell.meetings.models import CalendarFeed, Invitation, Meeting, MeetingDocument, PmiFeedback
+from modell.organisations.models import County, Organisation, Person
+from modell.reminders.models import ReminderDelivery, SchedulerLease
+
+__all__ = [
+    "AuditEntry",
+    "CalendarFeed",
+    "ChecklistCompletion",
+    "ChecklistItem",
+    "Cohort",
+    "County",
+    "Group",
+    "ImprovementWork",
+    "Indicator",
+    "IndicatorValue",
+    "InterestRegistration",
+    "Invitation",
+    "LogEntry",
+    "LoginSession",
+    "Meeting",
+    "MeetingDocument",
+    "MeetingKind",
+    "MentorSession",
+    "Notification",
+    "Organisation",
+    "OrganisationTitle",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "Participation",
+    "Person",
+    "PmiFeedback",
+    "ProgrammeTemplate",
+    "RegistrationContact",
+    "ReminderDelivery",
+    "ReminderRule",
+    "SchedulerLease",
+    "TemplateStep",
+    "User",
+]

@@ -1,0 +1,7 @@
+"""Organisations (municipalities, regions, agencies, ...) and the people in them."""
+
+from flask import Blueprint
+
+bp = Blueprint("organisations", __name__, url_prefix="/organisationer")
+
+from modell.organisations import routes  # noqa: E402,F401

@@ -1,0 +1,84 @@
+"""Reference data (SCB's municipalities and regions) and organisation queries."""
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from modell.organisations.models import County, Organisation
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _rows(filename: str) -> list[dict]:
+    text = resources.files("modell.data").joinpath(filename).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def load_reference(session: Session, *, now: datetime) -> LoadResult:
+    """Load the 21 counties, 290 municipalities and 21 regions. Idempotent: a second run
+    changes nothing; a corrected row in the shipped files updates the stored one."""
+    result = LoadResult()
+    kommuner, regioner = _rows("kommuner.csv"), _rows("regioner.csv")
+
+    counties = {c.code: c for c in session.scalars(sa.select(County))}
+    for row in regioner:
+        county = counties.get(row["lanskod"])
+        if county is None:
+            session.add(County(code=row["lanskod"], name=row["lan"]))
+        elif county.name != row["lan"]:
+            county.name = row["lan"]
+    session.flush()
+
+    existing = {
+        (o.kind, o.scb_code): o
+        for o in session.scalars(sa.select(Organisation).where(Organisation.is_reference))
+    }
+    wanted = [
+        ("municipality", r["kod"], r["namn"], r["lanskod"], r["namn"], r["lat"], r["lon"])
+        for r in kommuner
+    ] + [
+        ("region", r["lanskod"], r["namn"], r["lanskod"], r["saete"], r["lat"], r["lon"])
+        for r in regioner
+    ]
+    for kind, code, name, county_code, seat, lat, lon in wanted:
+        values = {
+            "name": name,
+            "county_code": county_code,
+            "seat": seat,
+            "latitude": float(lat),
+            "longitude": float(lon),
+        }
+        org = existing.get((kind, code))
+        if org is None:
+            session.add(
+                Organisation(kind=kind, scb_code=code, is_reference=True, created_at=now, **values)
+            )
+            result.created += 1
+        elif any(getattr(org, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(org, k, v)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+def find_reference(session: Session, kind: str, name: str) -> Organisation:
+    """A reference organisation by its name, e.g. ("municipality", "Botkyrka")."""
+    org = session.scalar(
+        sa.select(Organisation).where(
+            Organisation.kind == kind, Organisation.name == name, Organisation.is_reference
+        )
+    )
+    if org is None:
+        raise LookupError(f"no {kind} named {name!r} in the reference data")
+    return org

@@ -1,0 +1,1 @@
+"""The scheduler's reminders, built on the template's reminder rules and the outbox."""

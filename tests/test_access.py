@@ -1,0 +1,172 @@
+"""Every route, for every role: who may see what (core.access decides, every route asks).
+
+The table below must name every endpoint the app registers; a new route without an
+entry fails `test_every_route_has_an_expectation`.
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from modell.auth.models import User
+from modell.cohorts.models import Cohort
+from modell.core import mail
+from modell.core.types import utcnow
+from modell.demo import COHORT_NAME, DEMO_PASSWORD
+from modell.extensions import db
+from modell.organisations.models import Organisation, Person
+from tests.conftest import DEMO, csrf_from, login
+
+ROLES = [
+    "anonymous",
+    "admin",
+    "coordinator",
+    "county_observer",
+    "participant",
+    "mentor",
+    "outsider",
+]
+STAFF = {"admin", "coordinator"}
+MISSING = 999999
+
+
+def expect(default, **per_role):
+    """Status for each role; anonymous users are sent to the login page unless said otherwise."""
+    table = {role: default for role in ROLES}
+    table["anonymous"] = "login"
+    table.update(per_role)
+    return table
+
+
+def staff_only():
+    return expect(403, admin=200, coordinator=200)
+
+
+# endpoint -> list of (method, url template, expectations). {own_group} is Botkyrka's group
+# (mentored by Uppsala), {other_group} Askersund's, {north_group} the Västerbotten group.
+CASES = {
+    "core.home": [("GET", "/", expect(302))],
+    "core.health": [("GET", "/healthz", expect(200, anonymous=200))],
+    "core.outbox": [("GET", "/utkorg", staff_only())],
+    "core.outbox_message": [
+        ("GET", "/utkorg/{message}", staff_only()),
+        ("GET", f"/utkorg/{MISSING}", expect(403, admin=404, coordinator=404)),
+    ],
+    "auth.login": [("GET", "/konto/logga-in", expect(302, anonymous=200))],
+    "auth.logout": [("POST", "/konto/logga-ut", expect(302))],
+    "auth.forgot_password": [("GET", "/konto/glomt-losenord", expect(200, anonymous=200))],
+    "auth.reset_password": [
+        ("GET", "/konto/nytt-losenord/not-a-token", expect(400, anonymous=400))
+    ],
+    "auth.accept_invitation": [("GET", "/konto/inbjudan/not-a-token", expect(400, anonymous=400))],
+    "auth.change_password": [("GET", "/konto/losenord", expect(200))],
+    "auth.invite": [("GET", "/konto/bjud-in", staff_only())],
+    "auth.set_language": [("POST", "/konto/sprak", expect(302, anonymous=302))],
+    "organisations.index": [("GET", "/organisationer/", expect(200))],
+    "organisations.detail": [
+        ("GET", "/organisationer/{botkyrka}", expect(200)),
+        ("GET", f"/organisationer/{MISSING}", expect(404)),
+    ],
+    "cohorts.index": [("GET", "/omgangar/", expect(200))],
+    "cohorts.detail": [
+        ("GET", "/omgangar/{cohort}", expect(200, outsider=403)),
+        ("GET", f"/omgangar/{MISSING}", expect(404)),
+    ],
+    "cohorts.group": [
+        ("GET", "/omgangar/grupper/{own_group}", expect(200, county_observer=403, outsider=403)),
+        ("GET", "/omgangar/grupper/{other_group}", expect(403, admin=200, coordinator=200)),
+        (
+            "GET",
+            "/omgangar/grupper/{north_group}",
+            expect(403, admin=200, coordinator=200, county_observer=200),
+        ),
+        ("GET", f"/omgangar/grupper/{MISSING}", expect(404)),
+    ],
+    "static": [("GET", "/static/modell.css", expect(200, anonymous=200))],
+    "bootstrap.static": [
+        ("GET", "/bootstrap/static/css/bootstrap.min.css", expect(200, anonymous=200))
+    ],
+}
+
+
+def test_every_route_has_an_expectation(app):
+    registered = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert registered - set(CASES) == set(), "routes without an access expectation"
+    assert set(CASES) - registered == set(), "expectations for routes that do not exist"
+
+
+def _ids(app) -> dict:
+    with app.app_context():
+        cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
+
+        def group_with(name):
+            return next(g.id for g in cohort.groups if name in g.name)
+
+        # Someone whose organisation takes part in no cohort.
+        kiruna = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Kiruna"))
+        person = Person(
+            organisation=kiruna,
+            name="Kim Kiruna",
+            function="strategist",
+            email="kim@kiruna.example.org",
+            created_at=utcnow(),
+        )
+        from modell.auth.services import hash_password
+
+        db.session.add(
+            User(
+                email="kim@kiruna.example.org",
+                name="Kim Kiruna",
+                role="member",
+                person=person,
+                password_hash=hash_password(DEMO_PASSWORD),
+                created_at=utcnow(),
+            )
+        )
+        message = mail.queue(
+            db.session, now=utcnow(), kind="test", to="x@example.org", subject="s", text="t"
+        )
+        db.session.commit()
+        return {
+            "cohort": cohort.id,
+            "own_group": group_with("Botkyrka"),
+            "other_group": group_with("Askersund"),
+            "north_group": group_with("Nordmaling"),
+            "botkyrka": db.session.scalar(
+                sa.select(Organisation.id).where(Organisation.scb_code == "0127")
+            ),
+            "message": message.id,
+        }
+
+
+USERS = {**DEMO, "outsider": "kim@kiruna.example.org"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_expected(app, role):
+    ids = _ids(app)
+    failures = []
+    logged_in = app.test_client()
+    if role != "anonymous":
+        assert login(logged_in, USERS[role]).status_code == 302
+    for endpoint, cases in CASES.items():
+        for method, template, expected in cases:
+            client = logged_in
+            if endpoint == "auth.logout":  # ends its session: give it one of its own
+                client = app.test_client()
+                if role != "anonymous":
+                    login(client, USERS[role])
+            url = template.format(**ids)
+            if method == "GET":
+                response = client.get(url)
+            else:
+                token = csrf_from(client.get("/konto/glomt-losenord").get_data(True))
+                response = client.post(url, data={"csrf_token": token, "lang": "sv"})
+            want = expected[role]
+            got = response.status_code
+            if want == "login":
+                ok = got == 302 and "/konto/logga-in" in response.headers["Location"]
+            else:
+                ok = got == want
+            if not ok:
+                failures.append(f"{method} {url}: expected {want}, got {got}")
+    assert failures == []

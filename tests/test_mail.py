@@ -1,0 +1,99 @@
+"""All mail goes through the outbox: written with the change, delivered after the commit."""
+
+import sqlalchemy as sa
+
+from modell.core import mail
+from modell.core.models import OutboxMessage
+from modell.core.types import utcnow
+from modell.extensions import db
+from tests.conftest import DEMO, free_port, login
+
+
+def _queue(subject="Hej", **kw):
+    return mail.queue(
+        db.session,
+        now=utcnow(),
+        kind="test",
+        to="a@example.org",
+        subject=subject,
+        text="Text",
+        **kw,
+    )
+
+
+def test_a_message_is_delivered_by_smtp_right_after_the_commit(mail_app, smtp):
+    with mail_app.app_context():
+        _queue(
+            html="<p>Text</p>",
+            cc=["skr@example.org"],
+            attachments=[
+                mail.Attachment("mote.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR")
+            ],
+        )
+        db.session.commit()
+        (message,) = smtp.wait_for(1)
+        stored = db.session.scalar(sa.select(OutboxMessage))
+        assert stored.status == "sent" and stored.sent_at is not None
+    assert message["Subject"] == "Hej" and message["Cc"] == "skr@example.org"
+    assert sorted(smtp.messages[0][0]) == ["a@example.org", "skr@example.org"]
+    (ics,) = [p for p in message.iter_attachments()]
+    assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
+    assert ics.get_filename() == "mote.ics"
+
+
+def test_a_rolled_back_change_sends_no_mail_and_leaves_nothing_in_the_outbox(mail_app, smtp):
+    with mail_app.app_context():
+        _queue()
+        db.session.flush()
+        db.session.rollback()
+        _queue(subject="Efter")
+        db.session.commit()
+        smtp.wait_for(1)
+        assert db.session.scalars(sa.select(OutboxMessage.subject)).all() == ["Efter"]
+    assert [m["Subject"] for _, m in smtp.messages] == ["Efter"]
+
+
+def test_a_failed_delivery_stays_pending_and_the_flush_command_sends_it_later(make_app, smtp):
+    dead_port = free_port()
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=dead_port, MAIL_TIMEOUT=2)
+    with app.app_context():
+        _queue()
+        db.session.commit()
+        stored = db.session.scalar(sa.select(OutboxMessage))
+        assert (stored.status, stored.attempts) == ("pending", 1)
+        assert "Connection" in stored.last_error or "refused" in stored.last_error.lower()
+    assert smtp.messages == []
+
+    app.config["MAIL_PORT"] = smtp.port
+    result = app.test_cli_runner().invoke(args=["modell", "mail", "flush"])
+    assert "Sent 1" in result.output, result.output
+    assert len(smtp.wait_for(1)) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(OutboxMessage.status)) == "sent"
+
+
+def test_a_message_is_never_sent_twice(mail_app, smtp):
+    with mail_app.app_context():
+        message = _queue()
+        db.session.commit()
+        smtp.wait_for(1)
+        again = mail.deliver(db.engine, [message.id], mail_app.config, now=utcnow())
+        flushed = mail.flush(db.engine, mail_app.config, now=utcnow())
+    assert again == {"sent": 0, "failed": 0, "skipped": 1}
+    assert flushed["sent"] == 0
+    assert len(smtp.messages) == 1
+
+
+def test_without_a_mail_server_messages_wait_in_the_outbox_that_staff_can_read(app):
+    with app.app_context():
+        _queue(subject="Inbjudan till benchmarkingträff")
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["modell", "mail", "flush"])
+    assert "1 message(s) kept" in result.output
+    client = app.test_client()
+    login(client, DEMO["admin"])
+    page = client.get("/utkorg").get_data(True)
+    assert "Inbjudan till benchmarkingträff" in page and "a@example.org" in page
+    with app.app_context():
+        message_id = db.session.scalar(sa.select(OutboxMessage.id))
+    assert "Text" in client.get(f"/utkorg/{message_id}").get_data(True)
