@@ -1,6 +1,6 @@
 """Modell: the workflow application for SKR's Modellkommuner / Modellregioner programme."""
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from config import BASE_DIR, Config
@@ -46,6 +46,8 @@ def _select_locale() -> str:
     """The user's own setting, then the language chosen in this browser, then the browser's
     preference, then Swedish."""
     languages = ("sv", "en")
+    if not has_request_context():  # the CLI and the scheduler write in Swedish
+        return "sv"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("lang")

@@ -187,8 +187,12 @@ class Cohort(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def access_scope(self) -> Scope:
-        """Participants see their cohort (its calendar, its groups' names); staff change it."""
-        return _scope_of(self.participations)
+        """Participants see their cohort; while it is open for interest registration every
+        logged-in user sees it (so they can register); staff change it."""
+        scope = _scope_of(self.participations)
+        if self.status == "open":
+            return Scope(scope.viewers, scope.editors, scope.counties, public=True)
+        return scope
 
 
 def _scope_of(
@@ -217,6 +221,8 @@ class InterestRegistration(db.Model):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The Stockholm date it came in: the database refuses it after the cohort's deadline.
+    submitted_on: Mapped[date] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(
         choice(*REGISTRATION_STATUSES, name="registration_status"), default="submitted"
     )
@@ -285,6 +291,7 @@ class Group(db.Model):
     # A coordinator who keeps a group outside the rules (one participant, more than three,
     # a mentor that has not completed a cohort) confirms the warning with a reason.
     exception_reason: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     cohort: Mapped[Cohort] = relationship(back_populates="groups")
@@ -331,6 +338,8 @@ class Participation(db.Model):
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     # The area a region limits its work to (health care, regional development, ...).
     area: Mapped[str | None] = mapped_column(sa.String(200))
+    # Accepted from the interest registration: it will mentor in the next cohort.
+    mentor_commitment: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interest_registrations.id"))
     # A support organisation helps a mentor ("Kristianstad med stöd av Malmö").
     supports_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participations.id"))
@@ -340,6 +349,7 @@ class Participation(db.Model):
     organisation: Mapped[Organisation] = relationship()
     group: Mapped[Group | None] = relationship(back_populates="participations")
     supports: Mapped["Participation | None"] = relationship(remote_side=[id])
+    registration: Mapped[InterestRegistration | None] = relationship()
 
     # An organisation is in at most one group per cohort: one participation per cohort.
     __table_args__ = (sa.UniqueConstraint("cohort_id", "organisation_id"),)

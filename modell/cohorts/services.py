@@ -1,27 +1,37 @@
-"""The rules of cohorts: templates as data, creating cohorts and groups, who sees what."""
+"""The rules of cohorts: templates as data, the lifecycle, interest registrations, groups
+with their mentors, the mentor pool, the suggested grouping and the titles."""
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
+from modell.cohorts import grouping
 from modell.cohorts.models import (
     ChecklistItem,
     Cohort,
     Group,
+    InterestRegistration,
     MeetingKind,
+    OrganisationTitle,
     Participation,
     ProgrammeTemplate,
+    RegistrationContact,
     ReminderRule,
     TemplateStep,
 )
 from modell.core import audit
 from modell.core.access import may_view
-from modell.organisations.models import Organisation
+from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
+from modell.core.timeutil import to_local
+from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
-SHIPPED_TEMPLATES = ("modellkommuner",)
+SHIPPED_TEMPLATES = ("modellkommuner", "modellregioner", "modellkoncept", "modellmyndigheter")
 
 
 def template_from_data(data: dict, *, now: datetime, version: int = 1) -> ProgrammeTemplate:
@@ -62,6 +72,7 @@ def load_shipped_templates(session: Session, *, now: datetime) -> list[str]:
     """Add the templates shipped with the app that are not in the database yet."""
     added = []
     known = set(session.scalars(sa.select(ProgrammeTemplate.family).distinct()))
+    session.flush()
     for family in SHIPPED_TEMPLATES:
         if family in known:
             continue
@@ -106,62 +117,6 @@ def create_cohort(
     return cohort
 
 
-def create_group(
-    session: Session,
-    *,
-    now: datetime,
-    user_id: int | None,
-    cohort: Cohort,
-    benchmarking: list[Organisation],
-    mentors: list[Organisation] = (),
-    support: dict[Organisation, Organisation] | None = None,
-    name: str | None = None,
-    basis: str = "geography",
-    theme: str | None = None,
-    exception_reason: str | None = None,
-) -> Group:
-    """A group with its benchmarking participants, mentors and support organisations
-    ("Kristianstad med stöd av Malmö": support = {Malmö: Kristianstad})."""
-    group = Group(
-        cohort=cohort,
-        position=len(cohort.groups) + 1,
-        name=name or ", ".join(o.name for o in benchmarking),
-        basis=basis,
-        theme=theme,
-        exception_reason=exception_reason,
-    )
-    session.add(group)
-    by_org: dict[int, Participation] = {}
-    for role, orgs in (("benchmarking", benchmarking), ("mentor", mentors)):
-        for org in orgs:
-            p = Participation(
-                cohort=cohort, organisation=org, group=group, role=role, created_at=now
-            )
-            session.add(p)
-            by_org[org.id] = p
-    for supporter, mentor in (support or {}).items():
-        session.add(
-            Participation(
-                cohort=cohort,
-                organisation=supporter,
-                group=group,
-                role="support",
-                supports=by_org[mentor.id],
-                created_at=now,
-            )
-        )
-    audit.record(
-        session,
-        now=now,
-        user_id=user_id,
-        action="group_created",
-        obj=group,
-        cohort_id=cohort.id,
-        name=group.name,
-    )
-    return group
-
-
 def visible_cohorts(session: Session, user) -> list[Cohort]:
     """The cohorts this user may see, newest first (the decision is core.access's)."""
     cohorts = session.scalars(
@@ -183,3 +138,792 @@ def load_cohort(session: Session, cohort_id: int) -> Cohort | None:
             selectinload(Cohort.participations).selectinload(Participation.organisation),
         )
     )
+
+
+def _check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise StaleEdit(
+            _l(
+                "Someone else changed this while you were editing. Their version is shown; "
+                "what you wrote is kept in the form below: check it and send it again."
+            )
+        )
+
+
+# --- the lifecycle -----------------------------------------------------------------------
+
+TRANSITIONS = {
+    "draft": ("open",),
+    "open": ("forming",),
+    "forming": ("running",),
+    "running": ("concluded",),
+}
+TRANSITION_LABELS = {
+    "open": _l("Open for interest registration"),
+    "forming": _l("Close the registration and form groups"),
+    "running": _l("Start the cohort"),
+    "concluded": _l("Conclude the cohort"),
+}
+
+
+def transition_blockers(session: Session, cohort: Cohort, to: str, *, today: date) -> list[str]:
+    """What stands in the way of moving the cohort to `to` (empty: nothing)."""
+    if to not in TRANSITIONS.get(cohort.status, ()):
+        return [str(_l("That change of status is not possible from here."))]
+    problems: list[str] = []
+    if to == "open":
+        if cohort.registration_deadline is None:
+            problems.append(_l("Set a deadline for interest registration first."))
+        elif cohort.registration_deadline < today:
+            problems.append(_l("The registration deadline has passed: set a later one."))
+    elif to == "running":
+        undecided = [r for r in registrations_of(session, cohort) if r.status == "submitted"]
+        if undecided:
+            problems.append(
+                _l(
+                    "Accept or decline every interest registration first (%(n)d undecided).",
+                    n=len(undecided),
+                )
+            )
+        ungrouped = [
+            p.organisation.name
+            for p in cohort.participations
+            if p.role == "benchmarking" and p.status == "active" and p.group_id is None
+        ]
+        if ungrouped:
+            problems.append(
+                _l("Place every participant in a group: %(names)s.", names=", ".join(ungrouped))
+            )
+        if not cohort.groups:
+            problems.append(_l("Form at least one group."))
+    return [str(p) for p in problems]
+
+
+def change_status(
+    session: Session,
+    cohort: Cohort,
+    to: str,
+    *,
+    now: datetime,
+    user_id: int | None,
+    expected_version: int | None = None,
+) -> None:
+    """Move the cohort one step along draft → open → forming → running (concluding has
+    its own service, since it needs each participation's outcome)."""
+    _check_version(cohort, expected_version)
+    if to == "concluded":
+        raise RuleViolation(_l("Conclude the cohort with each participant's outcome."))
+    problems = transition_blockers(session, cohort, to, today=to_local(now).date())
+    if problems:
+        raise RuleViolation("; ".join(problems))
+    before = cohort.status
+    cohort.status = to
+    audit.record(
+        session, now=now, user_id=user_id, action="cohort_status", obj=cohort, before=before, to=to
+    )
+
+
+@dataclass
+class Outcome:
+    completed: bool
+    reason: str | None = None
+
+
+def conclude(
+    session: Session,
+    cohort: Cohort,
+    outcomes: dict[int, Outcome],
+    *,
+    now: datetime,
+    user_id: int | None,
+    expected_version: int | None = None,
+) -> list[OrganisationTitle]:
+    """Conclude a running cohort: every participation is marked completed or not completed
+    (with a reason); mentors that completed an earlier cohort earn their title."""
+    _check_version(cohort, expected_version)
+    if cohort.status != "running":
+        raise RuleViolation(_l("Only a running cohort can be concluded."))
+    active = [p for p in cohort.participations if p.status == "active"]
+    missing = [p.organisation.name for p in active if p.id not in outcomes]
+    if missing:
+        raise RuleViolation(
+            _l("Give the outcome for every organisation: %(names)s.", names=", ".join(missing))
+        )
+    for p in active:
+        outcome = outcomes[p.id]
+        if not outcome.completed and not (outcome.reason or "").strip():
+            raise RuleViolation(
+                _l("Say why %(name)s did not complete the cohort.", name=p.organisation.name),
+                field=f"reason-{p.id}",
+            )
+    for p in active:
+        outcome = outcomes[p.id]
+        p.status = "completed" if outcome.completed else "not_completed"
+        p.status_reason = (outcome.reason or "").strip() or None
+    cohort.status = "concluded"
+    cohort.concluded_at = now
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="cohort_status",
+        obj=cohort,
+        before="running",
+        to="concluded",
+        completed=sum(1 for p in active if p.status == "completed"),
+        not_completed=sum(1 for p in active if p.status == "not_completed"),
+    )
+    return award_titles(session, cohort, now=now, user_id=user_id)
+
+
+TITLE_FOR_KIND = {"municipality": "modellkommun", "region": "modellregion"}
+
+
+def completed_earlier(session: Session, organisation_id: int, cohort: Cohort) -> Cohort | None:
+    """The latest cohort before this one that the organisation completed as a benchmarking
+    participant (what makes it a mentor)."""
+    return session.scalar(
+        sa.select(Cohort)
+        .join(Participation, Participation.cohort_id == Cohort.id)
+        .where(
+            Participation.organisation_id == organisation_id,
+            Participation.role == "benchmarking",
+            Participation.status == "completed",
+            Cohort.id != cohort.id,
+            Cohort.starts_on < cohort.starts_on,
+        )
+        .order_by(Cohort.starts_on.desc())
+        .limit(1)
+    )
+
+
+def award_titles(
+    session: Session, cohort: Cohort, *, now: datetime, user_id: int | None
+) -> list[OrganisationTitle]:
+    """Modellkommun / Modellregion: one cohort completed as benchmarking participant and a
+    later one completed as mentor."""
+    awarded = []
+    for p in cohort.participations:
+        if p.role != "mentor" or p.status != "completed":
+            continue
+        title = TITLE_FOR_KIND.get(p.organisation.kind)
+        if title is None or title_of(session, p.organisation_id) is not None:
+            continue
+        if completed_earlier(session, p.organisation_id, cohort) is None:
+            continue
+        t = OrganisationTitle(
+            organisation_id=p.organisation_id, title=title, awarded_at=now, cohort_id=cohort.id
+        )
+        session.add(t)
+        awarded.append(t)
+        audit.record(
+            session,
+            now=now,
+            user_id=user_id,
+            action="title_awarded",
+            obj=p.organisation,
+            title=title,
+            cohort_id=cohort.id,
+        )
+    return awarded
+
+
+def title_of(session: Session, organisation_id: int) -> OrganisationTitle | None:
+    return session.scalar(
+        sa.select(OrganisationTitle).where(OrganisationTitle.organisation_id == organisation_id)
+    )
+
+
+# --- interest registration -----------------------------------------------------------------
+
+
+@dataclass
+class Contact:
+    function: str
+    name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass
+class RegistrationData:
+    decision_date: date
+    decision_body: str
+    decision_reference: str | None
+    cemr_signed: bool
+    contacts: list[Contact]
+    themes: str | None = None
+    core_activities: str | None = None
+    area: str | None = None
+    mentor_commitment: bool = False
+    fee_payer: str = "own"
+    fee_payer_note: str | None = None
+
+
+def registration_open(cohort: Cohort, today: date) -> bool:
+    return cohort.status == "open" and (
+        cohort.registration_deadline is None or today <= cohort.registration_deadline
+    )
+
+
+def registration_for(
+    session: Session, cohort: Cohort, organisation_id: int
+) -> InterestRegistration | None:
+    return session.scalar(
+        sa.select(InterestRegistration).where(
+            InterestRegistration.cohort_id == cohort.id,
+            InterestRegistration.organisation_id == organisation_id,
+        )
+    )
+
+
+def submit_registration(
+    session: Session,
+    cohort: Cohort,
+    organisation: Organisation,
+    data: RegistrationData,
+    *,
+    now: datetime,
+    user_id: int | None,
+) -> InterestRegistration:
+    """An organisation's interest registration. One per organisation and cohort, only while
+    the cohort is open and the deadline has not passed (the database checks both too)."""
+    today = to_local(now).date()
+    if not registration_open(cohort, today):
+        raise RuleViolation(_l("The interest registration for this cohort is closed."))
+    if registration_for(session, cohort, organisation.id) is not None:
+        raise RuleViolation(
+            _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
+            field="organisation_id",
+        )
+    if data.mentor_commitment is not True:
+        raise RuleViolation(
+            _l("Taking part includes being a mentor in the next cohort: confirm the commitment."),
+            field="mentor_commitment",
+        )
+    functions = {c.function for c in data.contacts}
+    missing = [f for f in CORE_FUNCTIONS if f not in functions]
+    if missing:
+        raise RuleViolation(_l("Name a politician, a manager and a strategist."))
+    registration = InterestRegistration(
+        cohort=cohort,
+        organisation=organisation,
+        submitted_by_id=user_id,
+        submitted_at=now,
+        submitted_on=today,
+        status="submitted",
+        decision_date=data.decision_date,
+        decision_body=data.decision_body,
+        decision_reference=data.decision_reference,
+        cemr_signed=data.cemr_signed,
+        themes=data.themes,
+        core_activities=data.core_activities,
+        area=data.area,
+        mentor_commitment=data.mentor_commitment,
+        fee_payer=data.fee_payer,
+        fee_payer_note=data.fee_payer_note,
+        contacts=[
+            RegistrationContact(function=c.function, name=c.name, email=c.email, phone=c.phone)
+            for c in data.contacts
+        ],
+    )
+    try:
+        with session.begin_nested():
+            session.add(registration)
+            session.flush()
+    except sa.exc.IntegrityError as error:
+        # The database has the last word: a registration that raced past the deadline or
+        # a second one for the same organisation.
+        if "registration_closed" in str(error.orig):
+            raise RuleViolation(
+                _l("The interest registration for this cohort is closed.")
+            ) from None
+        raise RuleViolation(
+            _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
+            field="organisation_id",
+        ) from None
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="registration_submitted",
+        obj=registration,
+        cohort_id=cohort.id,
+        organisation=organisation.name,
+    )
+    return registration
+
+
+def decide_registration(
+    session: Session,
+    registration: InterestRegistration,
+    *,
+    accept: bool,
+    reason: str | None,
+    now: datetime,
+    user_id: int | None,
+) -> Participation | None:
+    """The coordinator accepts (the organisation becomes a benchmarking participant) or
+    declines (a reason is required) a registration."""
+    cohort = registration.cohort
+    if cohort.status not in ("open", "forming"):
+        raise RuleViolation(_l("Registrations are decided while the cohort is open or forming."))
+    if registration.status != "submitted":
+        raise RuleViolation(_l("This registration has already been decided."))
+    reason = (reason or "").strip() or None
+    if not accept and not reason:
+        raise RuleViolation(_l("Say why the registration is declined."), field="reason")
+    registration.status = "accepted" if accept else "declined"
+    registration.decision_reason = reason
+    registration.decided_at = now
+    registration.decided_by_id = user_id
+    participation = None
+    if accept:
+        if session.scalar(
+            sa.select(Participation).where(
+                Participation.cohort_id == cohort.id,
+                Participation.organisation_id == registration.organisation_id,
+            )
+        ):
+            raise RuleViolation(_l("The organisation already takes part in this cohort."))
+        participation = Participation(
+            cohort=cohort,
+            organisation_id=registration.organisation_id,
+            role="benchmarking",
+            status="active",
+            area=registration.area,
+            mentor_commitment=registration.mentor_commitment,
+            registration_id=registration.id,
+            created_at=now,
+        )
+        session.add(participation)
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="registration_decided",
+        obj=registration,
+        accepted=accept,
+        reason=reason,
+    )
+    return participation
+
+
+def registrations_of(session: Session, cohort: Cohort) -> list[InterestRegistration]:
+    return list(
+        session.scalars(
+            sa.select(InterestRegistration)
+            .where(InterestRegistration.cohort_id == cohort.id)
+            .options(
+                selectinload(InterestRegistration.organisation),
+                selectinload(InterestRegistration.contacts),
+            )
+            .join(Organisation, Organisation.id == InterestRegistration.organisation_id)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+# --- the mentor pool -------------------------------------------------------------------------
+
+
+@dataclass
+class MentorCandidate:
+    organisation: Organisation
+    completed: Cohort  # the earlier cohort it completed as benchmarking participant
+    mentored: list[Cohort] = field(default_factory=list)  # cohorts it has mentored in
+    here: Participation | None = None  # its place in this cohort, if it has one
+
+
+def mentor_pool(session: Session, cohort: Cohort) -> list[MentorCandidate]:
+    """Organisations that completed an earlier cohort as benchmarking participants and
+    committed to mentor, with the cohorts they have already mentored in."""
+    rows = session.execute(
+        sa.select(Participation, Cohort)
+        .join(Cohort, Cohort.id == Participation.cohort_id)
+        .where(
+            Participation.role == "benchmarking",
+            Participation.status == "completed",
+            Participation.mentor_commitment.is_(True),
+            Cohort.starts_on < cohort.starts_on,
+        )
+        .options(selectinload(Participation.organisation))
+        .order_by(Cohort.starts_on)
+    ).all()
+    candidates: dict[int, MentorCandidate] = {}
+    for participation, earlier in rows:
+        candidates[participation.organisation_id] = MentorCandidate(
+            participation.organisation, earlier
+        )
+    if not candidates:
+        return []
+    mentoring = session.execute(
+        sa.select(Participation.organisation_id, Cohort)
+        .join(Cohort, Cohort.id == Participation.cohort_id)
+        .where(
+            Participation.role.in_(("mentor", "support")),
+            Participation.organisation_id.in_(candidates),
+            Participation.cohort_id != cohort.id,
+        )
+        .order_by(Cohort.starts_on)
+    ).all()
+    for org_id, other in mentoring:
+        candidates[org_id].mentored.append(other)
+    for p in cohort.participations:
+        if p.organisation_id in candidates:
+            candidates[p.organisation_id].here = p
+    return sorted(candidates.values(), key=lambda c: c.organisation.name)
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupDraft:
+    benchmarking: list[Organisation]
+    mentors: list[Organisation] = field(default_factory=list)
+    # (support organisation, the mentor it supports)
+    support: list[tuple[Organisation, Organisation]] = field(default_factory=list)
+    name: str | None = None
+    basis: str = "geography"
+    theme: str | None = None
+
+
+def group_warnings(session: Session, cohort: Cohort, draft: GroupDraft) -> list[str]:
+    """What a coordinator must confirm with a reason to keep the group as it is."""
+    template = cohort.template
+    warnings = []
+    n = len(draft.benchmarking)
+    if n < template.group_min or n > template.group_max:
+        warnings.append(
+            _l(
+                "The group has %(n)d benchmarking participants; the programme has groups of "
+                "%(min)d to %(max)d.",
+                n=n,
+                min=template.group_min,
+                max=template.group_max,
+            )
+        )
+    for mentor in draft.mentors:
+        if completed_earlier(session, mentor.id, cohort) is None:
+            warnings.append(
+                _l(
+                    "%(name)s has not completed an earlier cohort as benchmarking participant.",
+                    name=mentor.name,
+                )
+            )
+    return [str(w) for w in warnings]
+
+
+def _participation(cohort: Cohort, organisation_id: int) -> Participation | None:
+    return next((p for p in cohort.participations if p.organisation_id == organisation_id), None)
+
+
+def save_group(
+    session: Session,
+    cohort: Cohort,
+    draft: GroupDraft,
+    *,
+    now: datetime,
+    user_id: int | None,
+    group: Group | None = None,
+    expected_version: int | None = None,
+    exception_reason: str | None = None,
+) -> Group:
+    """Create or change a group. Benchmarking participants come from the accepted
+    registrations; mentors and support organisations take part through the group. An
+    organisation is in at most one group per cohort."""
+    if group is not None:
+        _check_version(group, expected_version)
+    if cohort.status not in ("forming", "running"):
+        raise RuleViolation(_l("Groups are formed while the cohort is forming groups or running."))
+    if not draft.benchmarking:
+        raise RuleViolation(
+            _l("A group needs at least one benchmarking participant."), field="benchmarking"
+        )
+    chosen = [o.id for o in draft.benchmarking + draft.mentors + [s for s, _ in draft.support]]
+    if len(chosen) != len(set(chosen)):
+        raise RuleViolation(_l("An organisation can have only one place in a group."))
+    own_group_id = group.id if group is not None else None
+    for org in draft.benchmarking:
+        p = _participation(cohort, org.id)
+        if p is None or p.role != "benchmarking" or p.status != "active":
+            raise RuleViolation(
+                _l(
+                    "%(name)s is not an accepted benchmarking participant of this cohort.",
+                    name=org.name,
+                ),
+                field="benchmarking",
+            )
+        if p.group_id not in (None, own_group_id):
+            raise RuleViolation(
+                _l("%(name)s is already in another group.", name=org.name), field="benchmarking"
+            )
+    for orgs, field_name in (
+        (draft.mentors, "mentors"),
+        ([s for s, _ in draft.support], "support"),
+    ):
+        for org in orgs:
+            p = _participation(cohort, org.id)
+            if p is not None and (p.group_id != own_group_id or p.role == "benchmarking"):
+                raise RuleViolation(
+                    _l(
+                        "%(name)s already takes part in this cohort in another place.",
+                        name=org.name,
+                    ),
+                    field=field_name,
+                )
+    mentor_ids = {m.id for m in draft.mentors}
+    for supporter, mentor in draft.support:
+        if mentor.id not in mentor_ids:
+            raise RuleViolation(
+                _l(
+                    "%(name)s supports a mentor of the group: choose one of its mentors.",
+                    name=supporter.name,
+                ),
+                field="supported_mentor",
+            )
+    warnings = group_warnings(session, cohort, draft)
+    reason = (exception_reason or "").strip() or None
+    if warnings and not reason:
+        raise NeedsConfirmation(warnings)
+
+    if group is None:
+        group = Group(cohort=cohort, position=len(cohort.groups) + 1, name="")
+        session.add(group)
+    group.name = (draft.name or "").strip() or ", ".join(o.name for o in draft.benchmarking)
+    group.basis = draft.basis
+    group.theme = draft.theme
+    group.exception_reason = reason if warnings else None
+    group.updated_at = now
+    flag_modified(group, "updated_at")  # always an UPDATE: the version covers members too
+
+    keep: set[int] = set()
+    for org in draft.benchmarking:
+        p = _participation(cohort, org.id)
+        p.group = group
+        keep.add(p.id)
+    by_mentor: dict[int, Participation] = {}
+    for org in draft.mentors:
+        p = _participation(cohort, org.id)
+        if p is None:
+            p = Participation(cohort=cohort, organisation=org, role="mentor", created_at=now)
+            session.add(p)
+        p.role, p.group, p.supports = "mentor", group, None
+        by_mentor[org.id] = p
+    for supporter, mentor in draft.support:
+        p = _participation(cohort, supporter.id)
+        if p is None:
+            p = Participation(cohort=cohort, organisation=supporter, role="support", created_at=now)
+            session.add(p)
+        p.role, p.group, p.supports = "support", group, by_mentor[mentor.id]
+    session.flush()
+    keep |= {p.id for p in by_mentor.values()}
+    keep |= {_participation(cohort, s.id).id for s, _ in draft.support}
+    for p in list(group.participations):
+        if p.id in keep:
+            continue
+        if p.role == "benchmarking":
+            p.group = None  # back among the ungrouped participants
+        else:
+            _drop(cohort, p)  # a mentor or support organisation takes part through a group
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="group_saved",
+        obj=group,
+        cohort_id=cohort.id,
+        name=group.name,
+        benchmarking=[o.name for o in draft.benchmarking],
+        mentors=[o.name for o in draft.mentors],
+        support=[s.name for s, _ in draft.support],
+        exception_reason=group.exception_reason,
+    )
+    return group
+
+
+def _drop(cohort: Cohort, participation: Participation) -> None:
+    participation.supports = None
+    participation.group = None
+    cohort.participations.remove(participation)  # delete-orphan: gone at the next flush
+
+
+def delete_group(
+    session: Session,
+    group: Group,
+    *,
+    now: datetime,
+    user_id: int | None,
+    expected_version: int | None = None,
+) -> None:
+    """Dissolve a group while groups are being formed: its participants become ungrouped."""
+    _check_version(group, expected_version)
+    if group.cohort.status != "forming":
+        raise RuleViolation(_l("Groups can be dissolved only while groups are being formed."))
+    for p in list(group.participations):
+        if p.role == "benchmarking":
+            p.group = None
+        else:
+            _drop(group.cohort, p)
+    audit.record(
+        session, now=now, user_id=user_id, action="group_deleted", obj=group, name=group.name
+    )
+    group.cohort.groups.remove(group)
+    for i, g in enumerate(group.cohort.groups, start=1):
+        g.position = i
+
+
+def create_group(
+    session: Session,
+    *,
+    now: datetime,
+    user_id: int | None,
+    cohort: Cohort,
+    benchmarking: list[Organisation],
+    mentors: list[Organisation] = (),
+    support: dict[Organisation, Organisation] | None = None,
+    name: str | None = None,
+    basis: str = "geography",
+    theme: str | None = None,
+    exception_reason: str | None = None,
+) -> Group:
+    """A group of organisations that take part without a registration (the demo data, an
+    import of an earlier cohort): their participations are created with it."""
+    for org in benchmarking:
+        if _participation(cohort, org.id) is None:
+            session.add(
+                Participation(
+                    cohort=cohort,
+                    organisation=org,
+                    role="benchmarking",
+                    status="active",
+                    mentor_commitment=True,
+                    created_at=now,
+                )
+            )
+    session.flush()
+    draft = GroupDraft(
+        list(benchmarking),
+        list(mentors),
+        [(s, m) for s, m in (support or {}).items()],
+        name=name,
+        basis=basis,
+        theme=theme,
+    )
+    return save_group(
+        session,
+        cohort,
+        draft,
+        now=now,
+        user_id=user_id,
+        exception_reason=exception_reason or "Imported as formed by SKR.",
+    )
+
+
+# --- suggested grouping ----------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    proposal: grouping.Proposal
+    organisations: dict[int, Organisation]
+    unplaced: list[Organisation]  # without coordinates: the coordinator places them
+    mentors_available: int
+
+    def groups(self) -> list[tuple[list[Organisation], list[Organisation], float]]:
+        return [
+            (
+                [self.organisations[p.key] for p in g.benchmarking],
+                [self.organisations[p.key] for p in g.mentors],
+                g.km,
+            )
+            for g in self.proposal.groups
+        ]
+
+    @property
+    def total_km(self) -> float:
+        return self.proposal.total_km
+
+
+def _point(org: Organisation, theme: str | None = None) -> grouping.Point | None:
+    if org.latitude is None or org.longitude is None:
+        return None
+    return grouping.Point(org.id, org.latitude, org.longitude, theme)
+
+
+def theme_key(participation: Participation) -> str | None:
+    """The shared theme two participants can be grouped by: the area, else the first theme."""
+    registration = participation.registration if participation.registration_id is not None else None
+    text = participation.area or (registration.themes if registration else None) or ""
+    first = text.replace("\n", ",").split(",")[0].strip().casefold()
+    return first or None
+
+
+def suggest_groups(
+    session: Session, cohort: Cohort, *, basis: str = "geography", groups: int | None = None
+) -> Suggestion:
+    """A draft grouping of the ungrouped accepted participants with mentors from the pool
+    that have no place in the cohort yet."""
+    ungrouped = [
+        p
+        for p in cohort.participations
+        if p.role == "benchmarking" and p.status == "active" and p.group_id is None
+    ]
+    orgs: dict[int, Organisation] = {}
+    points, unplaced = [], []
+    for p in sorted(ungrouped, key=lambda p: p.organisation.name):
+        point = _point(p.organisation, theme_key(p) if basis == "theme" else None)
+        orgs[p.organisation_id] = p.organisation
+        (points.append(point) if point else unplaced.append(p.organisation))
+    mentors = []
+    if cohort.template.uses_mentors:
+        for candidate in mentor_pool(session, cohort):
+            point = _point(candidate.organisation)
+            if candidate.here is None and point is not None:
+                orgs[candidate.organisation.id] = candidate.organisation
+                mentors.append(point)
+    proposal = grouping.propose(
+        points,
+        mentors,
+        group_min=cohort.template.group_min,
+        group_max=cohort.template.group_max,
+        groups=groups,
+    )
+    return Suggestion(proposal, orgs, unplaced, len(mentors))
+
+
+def accept_suggestion(
+    session: Session,
+    cohort: Cohort,
+    suggestion: Suggestion,
+    *,
+    now: datetime,
+    user_id: int | None,
+    basis: str = "geography",
+    exception_reason: str | None = None,
+) -> list[Group]:
+    created = []
+    for benchmarking, mentors, _km in suggestion.groups():
+        created.append(
+            save_group(
+                session,
+                cohort,
+                GroupDraft(benchmarking, mentors, basis=basis),
+                now=now,
+                user_id=user_id,
+                exception_reason=exception_reason,
+            )
+        )
+    return created
+
+
+def cohort_travel_km(cohort: Cohort) -> float:
+    """The travel of the groups as formed (benchmarking participants and mentors)."""
+    total = 0.0
+    for g in cohort.groups:
+        points = [
+            _point(p.organisation) for p in g.participations if p.role in ("benchmarking", "mentor")
+        ]
+        total += grouping.travel_km([p for p in points if p])
+    return total

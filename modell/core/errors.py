@@ -1,0 +1,24 @@
+"""What a service says when a rule of the programme stops a change.
+
+Routes catch these and show the message beside the field it names (or above the form);
+nothing is stored, because the service raises before anything is committed.
+"""
+
+
+class RuleViolation(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class StaleEdit(RuleViolation):
+    """Someone else changed the object since this user opened the form."""
+
+
+class NeedsConfirmation(RuleViolation):
+    """The change breaks a rule that a coordinator may set aside with a reason."""
+
+    def __init__(self, warnings: list[str], field: str | None = "exception_reason"):
+        super().__init__("; ".join(str(w) for w in warnings), field)
+        self.warnings = warnings
