@@ -80,6 +80,22 @@ def prepare(url: str, tmp: Path, demo: bool = True) -> None:
         load_reference(db.session, now=utcnow())
         if demo:
             load_demo(db.session, now=utcnow(), development=True)
+        else:  # what `flask modell load-reference` gives, and one coordinator
+            from modell.auth.models import User
+            from modell.auth.services import hash_password
+            from modell.cohorts.services import load_shipped_templates
+
+            load_shipped_templates(db.session, now=utcnow())
+            db.session.add(
+                User(
+                    email="samordnare@example.org",
+                    name="Sara Samordnare",
+                    role="coordinator",
+                    password_hash=hash_password(DEMO_PASSWORD),
+                    created_at=utcnow(),
+                    active=True,
+                )
+            )
         db.session.commit()
         db.engine.dispose()
 
@@ -87,28 +103,31 @@ def prepare(url: str, tmp: Path, demo: bool = True) -> None:
 class Backend:
     def __init__(self, name: str, tmp: Path, worker: str):
         self.name, self.tmp, self.worker = name, tmp, worker
-        self._base: str | None = None
+        self._bases: dict[bool, str] = {}
 
     def _pg_name(self, suffix: str) -> str:
         return f"{sa.make_url(PG_URL).database}_{self.worker}_{suffix}"[:63]
 
-    def base(self) -> str:
-        if self._base is None:
+    def base(self, demo: bool = True) -> str:
+        """The prepared database: migrated, with the reference data and (unless demo=False)
+        the demo data. Built once per backend, flavour and worker."""
+        if demo not in self._bases:
+            suffix = "base" if demo else "bare"
             if self.name == "sqlite":
-                path = self.tmp / "base.db"
-                prepare(f"sqlite:///{path}", self.tmp)
-                self._base = str(path)
+                path = self.tmp / f"{suffix}.db"
+                prepare(f"sqlite:///{path}", self.tmp, demo=demo)
+                self._bases[demo] = str(path)
             else:
-                name = self._pg_name("base")
+                name = self._pg_name(suffix)
                 _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 _pg_exec(f'CREATE DATABASE "{name}"')
-                prepare(str(sa.make_url(PG_URL).set(database=name)), self.tmp)
-                self._base = name
-        return self._base
+                prepare(str(sa.make_url(PG_URL).set(database=name)), self.tmp, demo=demo)
+                self._bases[demo] = name
+        return self._bases[demo]
 
-    def clone(self) -> tuple[str, callable]:
+    def clone(self, demo: bool = True) -> tuple[str, callable]:
         """A fresh copy of the prepared database: (url, drop)."""
-        base = self.base()
+        base = self.base(demo)
         if self.name == "sqlite":
             path = self.tmp / f"t-{uuid.uuid4().hex}.db"
             shutil.copy(base, path)
@@ -133,8 +152,9 @@ class Backend:
         )
 
     def close(self) -> None:
-        if self.name == "postgresql" and self._base:
-            _pg_exec(f'DROP DATABASE IF EXISTS "{self._base}" WITH (FORCE)')
+        if self.name == "postgresql":
+            for name in self._bases.values():
+                _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -166,8 +186,8 @@ def make_app(backend, tmp_path):
     """Build an app on a fresh copy of the prepared database; extra settings as keywords."""
     made = []
 
-    def make(**overrides):
-        url, drop = backend.clone()
+    def make(demo: bool = True, **overrides):
+        url, drop = backend.clone(demo)
         app = create_app(
             base_config(
                 url,

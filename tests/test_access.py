@@ -81,6 +81,101 @@ CASES = {
         ),
         ("GET", f"/omgangar/grupper/{MISSING}", expect(404)),
     ],
+    "cohorts.create": [("GET", "/omgangar/ny", staff_only())],
+    "cohorts.edit": [
+        ("GET", "/omgangar/{cohort}/andra", staff_only()),
+        ("GET", f"/omgangar/{MISSING}/andra", expect(404)),
+    ],
+    "cohorts.change_status": [
+        ("POST", "/omgangar/{open_cohort}/status", expect(403, admin=302, coordinator=302))
+    ],
+    "cohorts.conclude": [
+        ("GET", "/omgangar/{cohort}/avsluta", expect(403, admin=302, coordinator=302))
+    ],
+    "cohorts.register": [
+        # Open: every member may register its organisation; observers only read.
+        ("GET", "/omgangar/{open_cohort}/anmal", expect(200, county_observer=403, participant=302)),
+        # Forming: closed, back to the cohort page for those who may see it.
+        ("GET", "/omgangar/{cohort}/anmal", expect(302, county_observer=403, outsider=403)),
+    ],
+    "cohorts.registrations": [
+        (
+            "GET",
+            "/omgangar/{open_cohort}/anmalningar",
+            expect(403, admin=200, coordinator=200, participant=200),
+        ),
+    ],
+    "cohorts.registration": [
+        (
+            "GET",
+            "/omgangar/anmalningar/{registration}",
+            expect(403, admin=200, coordinator=200, participant=200),
+        ),
+        ("GET", f"/omgangar/anmalningar/{MISSING}", expect(404)),
+    ],
+    "cohorts.new_group": [("GET", "/omgangar/{cohort}/grupper/ny", staff_only())],
+    "cohorts.edit_group": [
+        ("GET", "/omgangar/grupper/{own_group}/andra", staff_only()),
+        ("GET", f"/omgangar/grupper/{MISSING}/andra", expect(404)),
+    ],
+    "cohorts.mentor_pool": [("GET", "/omgangar/{cohort}/mentorer", staff_only())],
+    "cohorts.suggestion": [("GET", "/omgangar/{cohort}/forslag", staff_only())],
+    "cohorts.templates": [("GET", "/omgangar/modeller/", expect(200))],
+    "cohorts.template": [
+        ("GET", "/omgangar/modeller/{template}", expect(200)),
+        ("GET", f"/omgangar/modeller/{MISSING}", expect(404)),
+    ],
+    # Without a name the copy is refused with the form again.
+    "cohorts.copy_template": [
+        ("POST", "/omgangar/modeller/{template}/kopiera", expect(403, admin=400, coordinator=400))
+    ],
+    "cohorts.edit_template": [("GET", "/omgangar/modeller/{template}/andra", staff_only())],
+    "cohorts.edit_step": [
+        ("GET", "/omgangar/modeller/{template}/steg/ny", staff_only()),
+        ("GET", "/omgangar/modeller/{template}/steg/1", staff_only()),
+        ("GET", "/omgangar/modeller/{template}/steg/99", expect(403, admin=404, coordinator=404)),
+    ],
+    "cohorts.edit_meeting_kind": [
+        ("GET", "/omgangar/modeller/{template}/motestyper/ny", staff_only()),
+        ("GET", "/omgangar/modeller/{template}/motestyper/benchmarking", staff_only()),
+        (
+            "GET",
+            "/omgangar/modeller/{template}/motestyper/nope",
+            expect(403, admin=404, coordinator=404),
+        ),
+    ],
+    "organisations.create": [("GET", "/organisationer/ny", staff_only())],
+    "organisations.edit": [
+        ("GET", "/organisationer/{botkyrka}/andra", staff_only()),
+        ("GET", f"/organisationer/{MISSING}/andra", expect(404)),
+    ],
+    "organisations.person": [
+        ("GET", "/organisationer/{botkyrka}/personer/ny", staff_only()),
+        ("GET", "/organisationer/{botkyrka}/personer/{person}", staff_only()),
+        (
+            "GET",
+            "/organisationer/{kiruna}/personer/{person}",
+            expect(403, admin=404, coordinator=404),
+        ),
+    ],
+    # Changes last: they remove what they act on.
+    "cohorts.delete_step": [
+        (
+            "POST",
+            "/omgangar/modeller/{copy}/steg/8/ta-bort",
+            expect(403, admin=302, coordinator=302),
+        )
+    ],
+    "cohorts.delete_meeting_kind": [
+        (
+            "POST",
+            "/omgangar/modeller/{copy}/motestyper/result_conference/ta-bort",
+            expect(403, admin=302, coordinator=302),
+        )
+    ],
+    "cohorts.delete_group": [
+        ("POST", "/omgangar/grupper/{other_group}/ta-bort", expect(403, admin=302, coordinator=302))
+    ],
     "static": [("GET", "/static/modell.css", expect(200, anonymous=200))],
     "bootstrap.static": [
         ("GET", "/bootstrap/static/css/bootstrap.min.css", expect(200, anonymous=200))
@@ -122,12 +217,42 @@ def _ids(app) -> dict:
                 created_at=utcnow(),
             )
         )
+        from datetime import date, timedelta
+
+        from modell.cohorts import programme, services
+        from tests.test_cohorts import registration_data
+
+        now = utcnow()
+        open_cohort = services.create_cohort(
+            db.session,
+            now=now,
+            user_id=None,
+            name="Öppen omgång",
+            template=cohort.template,
+            registration_deadline=date.today() + timedelta(days=30),
+            starts_on=date.today() + timedelta(days=60),
+        )
+        db.session.flush()
+        services.change_status(db.session, open_cohort, "open", now=now, user_id=None)
+        botkyrka = db.session.scalar(sa.select(Organisation).where(Organisation.scb_code == "0127"))
+        registration = services.submit_registration(
+            db.session, open_cohort, botkyrka, registration_data(), now=now, user_id=None
+        )
+        copy = programme.copy_template(
+            db.session, cohort.template, name="Kopia", now=now, user_id=None
+        )
         message = mail.queue(
             db.session, now=utcnow(), kind="test", to="x@example.org", subject="s", text="t"
         )
         db.session.commit()
         return {
             "cohort": cohort.id,
+            "open_cohort": open_cohort.id,
+            "registration": registration.id,
+            "template": cohort.template_id,
+            "copy": copy.id,
+            "kiruna": kiruna.id,
+            "person": botkyrka.people[0].id,
             "own_group": group_with("Botkyrka"),
             "other_group": group_with("Askersund"),
             "north_group": group_with("Nordmaling"),

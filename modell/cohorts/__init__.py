@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cohorts", __name__, url_prefix="/omgangar")
 
-from modell.cohorts import routes  # noqa: E402,F401
+from modell.cohorts import routes, template_routes  # noqa: E402,F401

@@ -209,6 +209,12 @@ def _scope_of(
 
 FEE_PAYERS = ("own", "county_board", "other")
 REGISTRATION_STATUSES = ("submitted", "accepted", "declined", "withdrawn")
+REGISTRATION_STATUS_LABELS = {
+    "submitted": _l("Awaiting decision"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
+}
 
 
 class InterestRegistration(db.Model):

@@ -150,6 +150,29 @@ def _check_version(obj, expected_version: int | None) -> None:
         )
 
 
+def update_cohort(
+    session: Session,
+    cohort: Cohort,
+    *,
+    now: datetime,
+    user_id: int | None,
+    expected_version: int | None,
+    **values,
+) -> None:
+    """Change a cohort's name, dates and description (its template only while a draft)."""
+    _check_version(cohort, expected_version)
+    if values.get("template_id") not in (None, cohort.template_id) and cohort.status != "draft":
+        raise RuleViolation(
+            _l("The programme model is fixed once the cohort has opened."), field="template_id"
+        )
+    changed = sorted(k for k, v in values.items() if getattr(cohort, k) != v)
+    for key, value in values.items():
+        setattr(cohort, key, value)
+    audit.record(
+        session, now=now, user_id=user_id, action="cohort_changed", obj=cohort, fields=changed
+    )
+
+
 # --- the lifecycle -----------------------------------------------------------------------
 
 TRANSITIONS = {
@@ -159,7 +182,7 @@ TRANSITIONS = {
     "running": ("concluded",),
 }
 TRANSITION_LABELS = {
-    "open": _l("Open for interest registration"),
+    "open": _l("Open the interest registration"),
     "forming": _l("Close the registration and form groups"),
     "running": _l("Start the cohort"),
     "concluded": _l("Conclude the cohort"),
@@ -277,6 +300,7 @@ def conclude(
 
 
 TITLE_FOR_KIND = {"municipality": "modellkommun", "region": "modellregion"}
+TITLE_LABELS = {"modellkommun": "Modellkommun", "modellregion": "Modellregion"}
 
 
 def completed_earlier(session: Session, organisation_id: int, cohort: Cohort) -> Cohort | None:
@@ -759,18 +783,19 @@ def delete_group(
 ) -> None:
     """Dissolve a group while groups are being formed: its participants become ungrouped."""
     _check_version(group, expected_version)
-    if group.cohort.status != "forming":
+    cohort = group.cohort
+    if cohort.status != "forming":
         raise RuleViolation(_l("Groups can be dissolved only while groups are being formed."))
     for p in list(group.participations):
         if p.role == "benchmarking":
             p.group = None
         else:
-            _drop(group.cohort, p)
+            _drop(cohort, p)
     audit.record(
         session, now=now, user_id=user_id, action="group_deleted", obj=group, name=group.name
     )
-    group.cohort.groups.remove(group)
-    for i, g in enumerate(group.cohort.groups, start=1):
+    cohort.groups.remove(group)
+    for i, g in enumerate(cohort.groups, start=1):
         g.position = i
 
 

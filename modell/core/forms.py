@@ -10,3 +10,12 @@ def options(pairs: Iterable[tuple[object, object]], blank: bool = False) -> list
     """Choices for a SelectField, optionally starting with an empty "– choose –"."""
     result = [SelectChoice("", str(_l("– choose –")))] if blank else []
     return result + [SelectChoice(value, str(label)) for value, label in pairs]
+
+
+def add_error(form, message, field: str | None = None) -> None:
+    """Show a service's message beside the field it names, else at the top of the form."""
+    target = form._fields.get(field) if field else None
+    if target is not None:
+        target.errors = [*target.errors, str(message)]
+    else:
+        form.form_errors.append(str(message))

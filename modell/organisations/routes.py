@@ -1,17 +1,67 @@
-"""The organisation list and each organisation's page."""
+"""The organisation list, each organisation's page, and the coordinators' changes."""
 
 import sqlalchemy as sa
-from flask import render_template, request
-from flask_login import login_required
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Participation
-from modell.core.access import require_view
+from modell.cohorts.models import (
+    PARTICIPATION_ROLE_LABELS,
+    Cohort,
+    OrganisationTitle,
+    Participation,
+)
+from modell.cohorts.services import TITLE_LABELS
+from modell.core.access import require_staff, require_view
+from modell.core.clock import now
+from modell.core.forms import options
 from modell.extensions import db
-from modell.organisations import bp
-from modell.organisations.models import KIND_LABELS, County, Organisation
+from modell.organisations import bp, services
+from modell.organisations.forms import OrganisationForm, PersonForm
+from modell.organisations.models import (
+    FUNCTION_LABELS,
+    KIND_LABELS,
+    County,
+    Organisation,
+    Person,
+)
 
 PAGE_SIZE = 50
+
+STATUS_LABELS = {
+    "taking_part": _l("Taking part now"),
+    "completed": _l("Has completed a cohort"),
+    "titled": _l("Modellkommun or Modellregion"),
+    "never": _l("Has not taken part"),
+}
+PARTICIPATION_STATUS_LABELS = {
+    "active": _l("Taking part"),
+    "completed": _l("Completed"),
+    "not_completed": _l("Not completed"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+def _status_filter(stmt, status: str):
+    taking_part = (
+        sa.select(Participation.organisation_id)
+        .join(Cohort)
+        .where(Participation.status == "active", Cohort.status.in_(("open", "forming", "running")))
+    )
+    completed = sa.select(Participation.organisation_id).where(Participation.status == "completed")
+    titled = sa.select(OrganisationTitle.organisation_id)
+    anything = sa.select(Participation.organisation_id)
+    if status == "taking_part":
+        return stmt.where(Organisation.id.in_(taking_part))
+    if status == "completed":
+        return stmt.where(Organisation.id.in_(completed))
+    if status == "titled":
+        return stmt.where(Organisation.id.in_(titled))
+    if status == "never":
+        return stmt.where(Organisation.id.not_in(anything))
+    return stmt
 
 
 @bp.route("/")
@@ -20,7 +70,9 @@ def index():
     q = request.args.get("q", "").strip()
     kind = request.args.get("typ", "")
     county = request.args.get("lan", "")
-    stmt = sa.select(Organisation).order_by(Organisation.name)
+    status = request.args.get("status", "")
+    stmt = sa.select(Organisation).options(selectinload(Organisation.county))
+    stmt = stmt.order_by(Organisation.name, Organisation.kind)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(sa.or_(Organisation.name.ilike(like), Organisation.scb_code == q))
@@ -28,11 +80,21 @@ def index():
         stmt = stmt.where(Organisation.kind == kind)
     if county:
         stmt = stmt.where(Organisation.county_code == county)
+    if status in STATUS_LABELS:
+        stmt = _status_filter(stmt, status)
     page = db.paginate(
         stmt,
         page=max(request.args.get("sida", 1, type=int), 1),
         per_page=PAGE_SIZE,
         error_out=False,
+    )
+    ids = [o.id for o in page.items]
+    titles = dict(
+        db.session.execute(
+            sa.select(OrganisationTitle.organisation_id, OrganisationTitle.title).where(
+                OrganisationTitle.organisation_id.in_(ids)
+            )
+        ).all()
     )
     counties = db.session.scalars(sa.select(County).order_by(County.name)).all()
     return render_template(
@@ -41,8 +103,12 @@ def index():
         q=q,
         kind=kind,
         county=county,
+        status=status,
         kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
         counties=counties,
+        titles=titles,
+        title_labels=TITLE_LABELS,
     )
 
 
@@ -53,14 +119,117 @@ def detail(organisation_id: int):
     require_view(org)
     history = db.session.scalars(
         sa.select(Participation)
+        .join(Cohort)
         .where(Participation.organisation_id == org.id)
         .options(selectinload(Participation.cohort), selectinload(Participation.group))
-        .order_by(Participation.id)
+        .order_by(Cohort.starts_on, Participation.id)
     ).all()
+    title = db.session.scalar(
+        sa.select(OrganisationTitle).where(OrganisationTitle.organisation_id == org.id)
+    )
     return render_template(
         "organisations/detail.html",
         org=org,
         history=history,
+        title=title,
+        title_cohort=db.session.get(Cohort, title.cohort_id) if title else None,
         kinds=KIND_LABELS,
         role_labels=PARTICIPATION_ROLE_LABELS,
+        status_labels=PARTICIPATION_STATUS_LABELS,
+        title_labels=TITLE_LABELS,
+        function_labels=FUNCTION_LABELS,
     )
+
+
+def _organisation_choices(form: OrganisationForm) -> None:
+    counties = db.session.scalars(sa.select(County).order_by(County.name)).all()
+    form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
+    seats = db.session.execute(
+        sa.select(Organisation.id, Organisation.name)
+        .where(Organisation.kind == "municipality", Organisation.is_reference)
+        .order_by(Organisation.name)
+    ).all()
+    form.seat_id.choices = options(((s.id, s.name) for s in seats), blank=True)
+
+
+def _organisation_form(org: Organisation | None):
+    form = OrganisationForm(obj=org if request.method == "GET" else None)
+    _organisation_choices(form)
+    if org is not None and org.is_reference:
+        # SCB's facts stay as they are: only the contact details can change.
+        for name in ("name", "kind", "county_code", "seat_id"):
+            delattr(form, name)
+    elif org is not None and request.method == "GET" and org.seat:
+        form.seat_id.data = db.session.scalar(
+            sa.select(Organisation.id).where(
+                Organisation.kind == "municipality", Organisation.name == org.seat
+            )
+        )
+    if form.validate_on_submit():
+        values = {
+            "website": form.website.data or None,
+            "email": form.email.data or None,
+            "notes": form.notes.data or None,
+        }
+        seat = None
+        if org is None or not org.is_reference:
+            values.update(
+                name=form.name.data.strip(),
+                kind=form.kind.data,
+                county_code=form.county_code.data or None,
+            )
+            seat = db.session.get(Organisation, form.seat_id.data) if form.seat_id.data else None
+        saved = services.save_organisation(
+            db.session, org, now=now(), user_id=current_user.id, seat=seat, **values
+        )
+        db.session.commit()
+        flash(_("%(name)s is saved.", name=saved.name), "success")
+        return redirect(url_for("organisations.detail", organisation_id=saved.id))
+    return render_template("organisations/form.html", form=form, org=org)
+
+
+@bp.route("/ny", methods=["GET", "POST"])
+@login_required
+def create():
+    require_staff()
+    return _organisation_form(None)
+
+
+@bp.route("/<int:organisation_id>/andra", methods=["GET", "POST"])
+@login_required
+def edit(organisation_id: int):
+    org = db.get_or_404(Organisation, organisation_id)
+    require_staff()
+    return _organisation_form(org)
+
+
+@bp.route("/<int:organisation_id>/personer/ny", methods=["GET", "POST"])
+@bp.route("/<int:organisation_id>/personer/<int:person_id>", methods=["GET", "POST"])
+@login_required
+def person(organisation_id: int, person_id: int | None = None):
+    org = db.get_or_404(Organisation, organisation_id)
+    require_staff()
+    existing = None
+    if person_id is not None:
+        existing = db.session.get(Person, person_id)
+        if existing is None or existing.organisation_id != org.id:
+            abort(404)
+    form = PersonForm(obj=existing if request.method == "GET" else None)
+    if form.validate_on_submit():
+        services.save_person(
+            db.session,
+            org,
+            existing,
+            now=now(),
+            user_id=current_user.id,
+            name=form.name.data.strip(),
+            function=form.function.data,
+            title=form.title.data or None,
+            email=form.email.data or None,
+            phone=form.phone.data or None,
+            active=form.active.data,
+        )
+        db.session.commit()
+        flash(_("The contact is saved."), "success")
+        return redirect(url_for("organisations.detail", organisation_id=org.id))
+    return render_template("organisations/person.html", form=form, org=org, person=existing)

@@ -8,7 +8,8 @@ from importlib import resources
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from modell.organisations.models import County, Organisation
+from modell.core import audit
+from modell.organisations.models import County, Organisation, Person
 
 
 @dataclass
@@ -82,3 +83,70 @@ def find_reference(session: Session, kind: str, name: str) -> Organisation:
     if org is None:
         raise LookupError(f"no {kind} named {name!r} in the reference data")
     return org
+
+
+# --- organisations the coordinators add, and their contacts -----------------------------------
+
+REFERENCE_FIELDS = ("name", "kind", "scb_code", "county_code", "seat", "latitude", "longitude")
+
+
+def save_organisation(
+    session: Session,
+    organisation: Organisation | None,
+    *,
+    now: datetime,
+    user_id: int | None,
+    seat: Organisation | None = None,
+    **values,
+) -> Organisation:
+    """Add an organisation that is not in SCB's lists (an agency, a federation, a district
+    administration) or change one. A reference row keeps its name, SCB code, county and seat:
+    only its contact details change."""
+    if organisation is None:
+        organisation = Organisation(created_at=now, is_reference=False)
+        session.add(organisation)
+    if organisation.is_reference:
+        values = {k: v for k, v in values.items() if k not in REFERENCE_FIELDS}
+    elif seat is not None:
+        values.update(
+            seat=seat.name,
+            latitude=seat.latitude,
+            longitude=seat.longitude,
+            county_code=values.get("county_code") or seat.county_code,
+        )
+    for key, value in values.items():
+        setattr(organisation, key, value)
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="organisation_saved",
+        obj=organisation,
+        fields=sorted(values),
+    )
+    return organisation
+
+
+def save_person(
+    session: Session,
+    organisation: Organisation,
+    person: Person | None,
+    *,
+    now: datetime,
+    user_id: int | None,
+    **values,
+) -> Person:
+    if person is None:
+        person = Person(organisation=organisation, created_at=now)
+        session.add(person)
+    for key, value in values.items():
+        setattr(person, key, value)
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="person_saved",
+        obj=person,
+        organisation_id=organisation.id,
+    )
+    return person

@@ -60,13 +60,33 @@ def live_server(app):
     server.stop()
 
 
+def _page(chromium, server):
+    context = chromium.new_context(locale="sv-SE", base_url=server.url)
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
 @pytest.fixture
 def page(chromium, live_server):
-    context = chromium.new_context(locale="sv-SE", base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = _page(chromium, live_server)
     yield page
     context.close()
+
+
+@pytest.fixture
+def bare_app(make_app):
+    """An app on a database with only the reference data, the shipped templates and one
+    coordinator: where SKR starts."""
+    return make_app(demo=False)
+
+
+@pytest.fixture
+def bare_page(chromium, bare_app):
+    server = LiveServer(bare_app)
+    context, page = _page(chromium, server)
+    yield page
+    context.close()
+    server.stop()
 
 
 def assert_accessible(page):

@@ -1,0 +1,252 @@
+"""Programme templates: every logged-in user reads them; coordinators copy and change them."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from modell.cohorts import bp, programme
+from modell.cohorts.forms import (
+    SCOPE_LABELS,
+    MeetingKindForm,
+    StepForm,
+    TemplateCopyForm,
+    TemplateForm,
+)
+from modell.cohorts.models import ProgrammeTemplate
+from modell.core.access import require_staff
+from modell.core.clock import now
+from modell.core.errors import RuleViolation
+from modell.core.forms import add_error, options
+from modell.extensions import db
+from modell.organisations.models import FUNCTION_LABELS
+
+
+def _template_or_404(template_id: int) -> ProgrammeTemplate:
+    return db.get_or_404(ProgrammeTemplate, template_id)
+
+
+def _saved(template: ProgrammeTemplate, before_id: int):
+    db.session.commit()
+    if template.id != before_id:
+        flash(
+            _(
+                "Cohorts use this template, so your change made version %(v)d; the cohorts keep "
+                "the version they started with.",
+                v=template.version,
+            ),
+            "info",
+        )
+    flash(_("The template is saved."), "success")
+    return redirect(url_for("cohorts.template", template_id=template.id))
+
+
+@bp.route("/modeller/")
+@login_required
+def templates():
+    return render_template("cohorts/templates.html", templates=programme.templates(db.session))
+
+
+@bp.route("/modeller/<int:template_id>")
+@login_required
+def template(template_id: int):
+    template = _template_or_404(template_id)
+    return render_template(
+        "cohorts/template.html",
+        template=template,
+        versions=programme.versions(db.session, template),
+        in_use=programme.in_use(db.session, template),
+        copy_form=TemplateCopyForm(),
+        scope_labels=SCOPE_LABELS,
+        function_labels=FUNCTION_LABELS,
+    )
+
+
+@bp.route("/modeller/<int:template_id>/kopiera", methods=["POST"])
+@login_required
+def copy_template(template_id: int):
+    template = _template_or_404(template_id)
+    require_staff()
+    form = TemplateCopyForm()
+    if form.validate_on_submit():
+        try:
+            copy = programme.copy_template(
+                db.session, template, name=form.name.data, now=now(), user_id=current_user.id
+            )
+            db.session.commit()
+            flash(_("The template is copied. Change it here."), "success")
+            return redirect(url_for("cohorts.template", template_id=copy.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template(
+        "cohorts/template.html",
+        template=template,
+        versions=programme.versions(db.session, template),
+        in_use=programme.in_use(db.session, template),
+        copy_form=form,
+        scope_labels=SCOPE_LABELS,
+        function_labels=FUNCTION_LABELS,
+    ), 400
+
+
+@bp.route("/modeller/<int:template_id>/andra", methods=["GET", "POST"])
+@login_required
+def edit_template(template_id: int):
+    template = _template_or_404(template_id)
+    require_staff()
+    form = TemplateForm(obj=template if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            saved = programme.update_template(
+                db.session,
+                template,
+                now=now(),
+                user_id=current_user.id,
+                name=form.name.data.strip(),
+                description=form.description.data or None,
+                duration_months=form.duration_months.data,
+                group_min=form.group_min.data,
+                group_max=form.group_max.data,
+                uses_mentors=form.uses_mentors.data,
+            )
+            return _saved(saved, template_id)
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template(
+        "cohorts/template_form.html", form=form, template=template, heading=_("Change the template")
+    )
+
+
+@bp.route("/modeller/<int:template_id>/steg/ny", methods=["GET", "POST"])
+@bp.route("/modeller/<int:template_id>/steg/<int:position>", methods=["GET", "POST"])
+@login_required
+def edit_step(template_id: int, position: int | None = None):
+    template = _template_or_404(template_id)
+    require_staff()
+    step = None
+    if position is not None:
+        step = next((s for s in template.steps if s.position == position), None)
+        if step is None:
+            abort(404)
+    form = StepForm()
+    if request.method == "GET" and step is not None:
+        form.title.data = step.title
+        form.description.data = step.description
+        form.checklist.data = "\n".join(i.text for i in step.checklist_items)
+    if form.validate_on_submit():
+        try:
+            saved = programme.save_step(
+                db.session,
+                template,
+                position=position,
+                title=form.title.data,
+                description=form.description.data,
+                checklist=form.checklist.data,
+                now=now(),
+                user_id=current_user.id,
+            )
+            return _saved(saved, template_id)
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    heading = _("Change step %(n)d", n=position) if step else _("Add a step")
+    return render_template(
+        "cohorts/template_form.html",
+        form=form,
+        template=template,
+        heading=heading,
+        delete_url=url_for("cohorts.delete_step", template_id=template.id, position=position)
+        if step
+        else None,
+    )
+
+
+@bp.route("/modeller/<int:template_id>/steg/<int:position>/ta-bort", methods=["POST"])
+@login_required
+def delete_step(template_id: int, position: int):
+    template = _template_or_404(template_id)
+    require_staff()
+    if not any(s.position == position for s in template.steps):
+        abort(404)
+    try:  # CSRFProtect has checked the token of every POST
+        saved = programme.delete_step(
+            db.session, template, position=position, now=now(), user_id=current_user.id
+        )
+        return _saved(saved, template_id)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("cohorts.template", template_id=template_id))
+
+
+def _kind_choices(form: MeetingKindForm, template: ProgrammeTemplate, key: str | None) -> None:
+    form.prepares_key.choices = options(
+        ((k.key, k.name) for k in template.meeting_kinds if k.key != key), blank=True
+    )
+
+
+@bp.route("/modeller/<int:template_id>/motestyper/ny", methods=["GET", "POST"])
+@bp.route("/modeller/<int:template_id>/motestyper/<key>", methods=["GET", "POST"])
+@login_required
+def edit_meeting_kind(template_id: int, key: str | None = None):
+    template = _template_or_404(template_id)
+    require_staff()
+    kind = None
+    if key is not None:
+        kind = next((k for k in template.meeting_kinds if k.key == key), None)
+        if kind is None:
+            abort(404)
+    form = MeetingKindForm(obj=kind if request.method == "GET" else None)
+    _kind_choices(form, template, key)
+    if form.validate_on_submit():
+        values = {
+            "key": form.key.data,
+            "name": form.name.data.strip(),
+            "scope": form.scope.data,
+            "count": form.count.data,
+            "offset_weeks": form.offset_weeks.data,
+            "interval_weeks": form.interval_weeks.data,
+            "duration_hours": form.duration_hours.data,
+            "prepares_key": form.prepares_key.data or None,
+            "audience": form.audience.data or None,
+            "description": form.description.data or None,
+        }
+        try:
+            saved = programme.save_meeting_kind(
+                db.session, template, key=key, values=values, now=now(), user_id=current_user.id
+            )
+            return _saved(saved, template_id)
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    heading = (
+        _("Change the meeting kind %(name)s", name=kind.name) if kind else _("Add a meeting kind")
+    )
+    return render_template(
+        "cohorts/template_form.html",
+        form=form,
+        template=template,
+        heading=heading,
+        delete_url=url_for("cohorts.delete_meeting_kind", template_id=template.id, key=key)
+        if kind
+        else None,
+    )
+
+
+@bp.route("/modeller/<int:template_id>/motestyper/<key>/ta-bort", methods=["POST"])
+@login_required
+def delete_meeting_kind(template_id: int, key: str):
+    template = _template_or_404(template_id)
+    require_staff()
+    if not any(k.key == key for k in template.meeting_kinds):
+        abort(404)
+    try:  # CSRFProtect has checked the token of every POST
+        saved = programme.delete_meeting_kind(
+            db.session, template, key=key, now=now(), user_id=current_user.id
+        )
+        return _saved(saved, template_id)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("cohorts.template", template_id=template_id))

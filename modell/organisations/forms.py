@@ -1,0 +1,42 @@
+"""Forms for organisations and their contacts."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional
+
+from modell.core.forms import options
+from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, KIND_LABELS
+
+# Municipalities and regions come from SCB's reference data; coordinators add the others.
+ADDABLE_KINDS = ("agency", "federation", "district_administration", "other")
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=options((k, KIND_LABELS[k]) for k in ADDABLE_KINDS))
+    county_code = SelectField(_l("County"), choices=[], validators=[Optional()])
+    seat_id = SelectField(
+        _l("Seat (municipality)"),
+        coerce=_int_or_none,
+        choices=[],
+        description=_l("Its coordinates are used to suggest groups by proximity."),
+    )
+    website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=320)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    function = SelectField(
+        _l("Function"), choices=options((f, FUNCTION_LABELS[f]) for f in FUNCTIONS)
+    )
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=320)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+    active = BooleanField(_l("Still a contact"), default=True)
