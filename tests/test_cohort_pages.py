@@ -389,3 +389,14 @@ def test_the_organisation_list_filters_by_programme_status_and_shows_titles(app)
     html = client.get("/organisationer/?status=never&q=Kiruna").get_data(True)
     assert "Kiruna" in html
     assert "Botkyrka" not in client.get("/organisationer/?status=titled").get_data(True)
+
+
+def test_choices_in_lists_are_shown_in_the_users_language(app):
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    url = f"/omgangar/{demo_cohort_id(app)}/grupper/ny"
+    assert "Geografisk närhet" in client.get(url).get_data(True)
+    client.post(
+        "/konto/sprak", data={"lang": "en", "csrf_token": csrf_from(client.get(url).get_data(True))}
+    )
+    assert "Geographic proximity" in client.get(url).get_data(True)

@@ -479,6 +479,9 @@ def _save_group_view(cohort: Cohort, group: Group | None):
         if group is not None:
             form.process(obj=group)
             form.version.data = str(group.version)
+            members = group.members("benchmarking")
+            if group.name == ", ".join(p.organisation.name for p in members):
+                form.name.data = ""  # named after its participants: it follows them
             pool_ids = {c.organisation.id for c in pool}
             form.benchmarking.data = [p.organisation_id for p in group.members("benchmarking")]
             mentors = group.members("mentor")

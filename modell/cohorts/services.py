@@ -842,7 +842,7 @@ def create_group(
         draft,
         now=now,
         user_id=user_id,
-        exception_reason=exception_reason or "Imported as formed by SKR.",
+        exception_reason=exception_reason or "Gruppen bildades så av SKR.",
     )
 
 

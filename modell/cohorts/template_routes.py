@@ -162,22 +162,30 @@ def edit_step(template_id: int, position: int | None = None):
     )
 
 
-@bp.route("/modeller/<int:template_id>/steg/<int:position>/ta-bort", methods=["POST"])
-@login_required
-def delete_step(template_id: int, position: int):
+def _remove(template_id: int, exists, remove):
+    """Remove a step or a meeting kind (CSRFProtect has checked the POST's token)."""
     template = _template_or_404(template_id)
     require_staff()
-    if not any(s.position == position for s in template.steps):
+    if not exists(template):
         abort(404)
-    try:  # CSRFProtect has checked the token of every POST
-        saved = programme.delete_step(
-            db.session, template, position=position, now=now(), user_id=current_user.id
-        )
-        return _saved(saved, template_id)
+    try:
+        return _saved(remove(template), template_id)
     except RuleViolation as error:
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("cohorts.template", template_id=template_id))
+
+
+@bp.route("/modeller/<int:template_id>/steg/<int:position>/ta-bort", methods=["POST"])
+@login_required
+def delete_step(template_id: int, position: int):
+    return _remove(
+        template_id,
+        lambda t: any(s.position == position for s in t.steps),
+        lambda t: programme.delete_step(
+            db.session, t, position=position, now=now(), user_id=current_user.id
+        ),
+    )
 
 
 def _kind_choices(form: MeetingKindForm, template: ProgrammeTemplate, key: str | None) -> None:
@@ -237,16 +245,10 @@ def edit_meeting_kind(template_id: int, key: str | None = None):
 @bp.route("/modeller/<int:template_id>/motestyper/<key>/ta-bort", methods=["POST"])
 @login_required
 def delete_meeting_kind(template_id: int, key: str):
-    template = _template_or_404(template_id)
-    require_staff()
-    if not any(k.key == key for k in template.meeting_kinds):
-        abort(404)
-    try:  # CSRFProtect has checked the token of every POST
-        saved = programme.delete_meeting_kind(
-            db.session, template, key=key, now=now(), user_id=current_user.id
-        )
-        return _saved(saved, template_id)
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("cohorts.template", template_id=template_id))
+    return _remove(
+        template_id,
+        lambda t: any(k.key == key for k in t.meeting_kinds),
+        lambda t: programme.delete_meeting_kind(
+            db.session, t, key=key, now=now(), user_id=current_user.id
+        ),
+    )

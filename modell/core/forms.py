@@ -8,8 +8,9 @@ from wtforms.fields.choices import SelectChoice
 
 def options(pairs: Iterable[tuple[object, object]], blank: bool = False) -> list[SelectChoice]:
     """Choices for a SelectField, optionally starting with an empty "– choose –"."""
-    result = [SelectChoice("", str(_l("– choose –")))] if blank else []
-    return result + [SelectChoice(value, str(label)) for value, label in pairs]
+    # Labels stay lazy: they are translated when the field is rendered, in the user's language.
+    result = [SelectChoice("", _l("– choose –"))] if blank else []
+    return result + [SelectChoice(value, label) for value, label in pairs]
 
 
 def add_error(form, message, field: str | None = None) -> None:
