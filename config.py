@@ -73,6 +73,9 @@ class Config:
             "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
             "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
             "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+            "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 20),
+            # A request larger than the largest file (and its form) is refused with 413.
+            "MAX_CONTENT_LENGTH": (_int("UPLOAD_MAX_MB", 20) + 1) * 1024 * 1024,
         }
         if env == "testing":
             settings["TESTING"] = True

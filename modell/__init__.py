@@ -30,9 +30,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.cohorts import bp as cohorts_bp
     from modell.core.routes import bp as core_bp
     from modell.core.web import install as install_web
+    from modell.meetings import bp as meetings_bp
     from modell.organisations import bp as organisations_bp
 
-    for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp):
+    for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp, meetings_bp):
         app.register_blueprint(bp)
     install_web(app)
 

@@ -41,6 +41,10 @@ def staff_only():
     return expect(403, admin=200, coordinator=200)
 
 
+def host_or_staff(status):
+    return expect(403, admin=status, coordinator=status, participant=status)
+
+
 # endpoint -> list of (method, url template, expectations). {own_group} is Botkyrka's group
 # (mentored by Uppsala), {other_group} Askersund's, {north_group} the Västerbotten group.
 CASES = {
@@ -90,7 +94,7 @@ CASES = {
         ("POST", "/omgangar/{open_cohort}/status", expect(403, admin=302, coordinator=302))
     ],
     "cohorts.conclude": [
-        ("GET", "/omgangar/{cohort}/avsluta", expect(403, admin=302, coordinator=302))
+        ("GET", "/omgangar/{cohort}/avsluta", expect(403, admin=200, coordinator=200))
     ],
     "cohorts.register": [
         # Open: every member may register its organisation; observers only read.
@@ -158,7 +162,54 @@ CASES = {
             expect(403, admin=404, coordinator=404),
         ),
     ],
+    "meetings.cohort_calendar": [("GET", "/moten/omgang/{cohort}", expect(200, outsider=403))],
+    "meetings.group_calendar": [
+        ("GET", "/moten/grupp/{own_group}", expect(200, county_observer=403, outsider=403))
+    ],
+    "meetings.meeting": [
+        ("GET", "/moten/{own_meeting}", expect(200, county_observer=403, outsider=403)),
+        (
+            "GET",
+            "/moten/{north_meeting}",
+            expect(403, admin=200, coordinator=200, county_observer=200),
+        ),
+        ("GET", f"/moten/{MISSING}", expect(404)),
+    ],
+    # The host organisation (Botkyrka, the participant's) and staff change a meeting.
+    "meetings.edit": [("GET", "/moten/{own_meeting}/andra", host_or_staff(200))],
+    "meetings.checklist": [("POST", "/moten/{own_meeting}/checklista", host_or_staff(302))],
+    "meetings.invite": [("POST", "/moten/{own_meeting}/bjud-in", host_or_staff(302))],
+    "meetings.attendance": [("GET", "/moten/{own_meeting}/narvaro", host_or_staff(200))],
+    "meetings.documentation": [("POST", "/moten/{own_meeting}/dokumentation", host_or_staff(302))],
+    # Without a file: the form again with its error.
+    "meetings.upload": [("POST", "/moten/{own_meeting}/filer", host_or_staff(400))],
+    # Only the invited answer, only members of the meeting's organisations give PMI
+    # (empty forms: refused with the form again).
+    "meetings.respond": [
+        ("POST", "/moten/{own_meeting}/svar", expect(403, participant=400, mentor=400))
+    ],
+    "meetings.pmi": [
+        ("POST", "/moten/{own_meeting}/pmi", expect(403, participant=400, mentor=400))
+    ],
+    "meetings.document": [
+        ("GET", "/moten/filer/{document}", expect(200, county_observer=403, outsider=403)),
+        ("GET", f"/moten/filer/{MISSING}", expect(404)),
+    ],
+    "meetings.cohort_pmi": [("GET", "/moten/omgang/{cohort}/pmi", staff_only())],
+    "meetings.ics": [
+        ("GET", "/moten/{own_meeting}.ics", expect(200, county_observer=403, outsider=403))
+    ],
+    "meetings.my_calendar": [("GET", "/moten/kalender", expect(200))],
+    "meetings.feed": [
+        ("GET", "/moten/kalender/{feed_token}.ics", expect(200, anonymous=200)),
+        ("GET", "/moten/kalender/not-a-token.ics", expect(404, anonymous=404)),
+    ],
+    "meetings.renew_feed": [("POST", "/moten/kalender/ny", expect(200))],
+    "meetings.revoke_feed": [("POST", "/moten/kalender/avsluta", expect(302))],
     # Changes last: they remove what they act on.
+    "meetings.cancel": [
+        ("POST", "/moten/{kickoff}/stall-in", expect(403, admin=302, coordinator=302))
+    ],
     "cohorts.delete_step": [
         (
             "POST",
@@ -241,11 +292,49 @@ def _ids(app) -> dict:
         copy = programme.copy_template(
             db.session, cohort.template, name="Kopia", now=now, user_id=None
         )
+        # Running: the schedule is made, and Botkyrka hosts its group's first meeting.
+        from pathlib import Path
+
+        from modell.meetings import services as meetings
+        from modell.meetings.models import Meeting
+
+        services.change_status(db.session, cohort, "running", now=now, user_id=None)
+        own_meeting = db.session.scalar(
+            sa.select(Meeting).where(
+                Meeting.group_id == group_with("Botkyrka"), Meeting.number == 1
+            )
+        )
+        assert own_meeting.host.name == "Botkyrka"
+        meetings.send_invitations(db.session, own_meeting, now=now, user_id=None)
+        document = meetings.store_document(
+            db.session,
+            own_meeting,
+            filename="minnes.txt",
+            content=b"Minnesanteckningar",
+            folder=Path(app.config["UPLOAD_DIR"]),
+            max_bytes=1000,
+            now=now,
+            user_id=None,
+        )
+        mentor = db.session.scalar(sa.select(User).where(User.email == DEMO["mentor"]))
+        feed_token = meetings.renew_feed(db.session, mentor, now=now)
         message = mail.queue(
             db.session, now=utcnow(), kind="test", to="x@example.org", subject="s", text="t"
         )
         db.session.commit()
+        db.session.flush()
         return {
+            "own_meeting": own_meeting.id,
+            "north_meeting": db.session.scalar(
+                sa.select(Meeting.id).where(Meeting.group_id == group_with("Nordmaling"))
+            ),
+            "kickoff": db.session.scalar(
+                sa.select(Meeting.id).where(
+                    Meeting.cohort_id == cohort.id, Meeting.group_id.is_(None)
+                )
+            ),
+            "document": document.id,
+            "feed_token": feed_token,
             "cohort": cohort.id,
             "open_cohort": open_cohort.id,
             "registration": registration.id,

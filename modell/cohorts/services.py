@@ -7,6 +7,7 @@ from datetime import date, datetime
 from importlib import resources
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -30,6 +31,9 @@ from modell.core.access import may_view
 from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
 from modell.core.timeutil import to_local
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
+
+# Sent when a cohort starts running; the meetings domain answers with the schedule.
+cohort_started = Namespace().signal("cohort-started")
 
 SHIPPED_TEMPLATES = ("modellkommuner", "modellregioner", "modellkoncept", "modellmyndigheter")
 
@@ -244,6 +248,9 @@ def change_status(
     audit.record(
         session, now=now, user_id=user_id, action="cohort_status", obj=cohort, before=before, to=to
     )
+    if to == "running":
+        # The meetings domain builds the schedule; cohorts do not import it (arrows point down).
+        cohort_started.send(cohort, session=session, now=now, user_id=user_id)
 
 
 @dataclass

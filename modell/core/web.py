@@ -1,9 +1,12 @@
 """What every page shares: error pages, security headers, template helpers."""
 
+import nh3
 from flask import Flask, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 # Fields never echoed back into a page.
@@ -54,6 +57,18 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.jinja_env.filters["markdown"] = render_markdown
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown a user wrote, as HTML that can do no harm: raw HTML is not passed through,
+    and nh3 keeps only harmless tags and attributes (links get rel=noopener)."""
+    if not text:
+        return Markup("")
+    return Markup(nh3.clean(_markdown.render(text)))
 
 
 _MESSAGES = {

@@ -1,1 +1,7 @@
-"""Meetings: schedule, hosts, invitations, attendance, documentation, feedback, calendar."""
+"""Meetings of a cohort or a group: schedule, invitations, attendance, documents, PMI, calendar."""
+
+from flask import Blueprint
+
+bp = Blueprint("meetings", __name__, url_prefix="/moten")
+
+from modell.meetings import routes  # noqa: E402,F401

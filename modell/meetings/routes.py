@@ -1,0 +1,514 @@
+"""Meeting pages. Thin: parse, ask access, call a service, render."""
+
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Cohort, Group
+from modell.core.access import may_change, may_view, require_change, require_staff, require_view
+from modell.core.clock import now, today
+from modell.core.errors import RuleViolation, StaleEdit
+from modell.core.forms import add_error, options
+from modell.core.timeutil import to_local
+from modell.extensions import db
+from modell.meetings import bp, services
+from modell.meetings.forms import (
+    CancelForm,
+    ChecklistForm,
+    DocumentationForm,
+    MeetingForm,
+    PmiForm,
+    ResponseForm,
+    UploadForm,
+)
+from modell.meetings.models import Meeting, MeetingDocument
+from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS
+
+STATUS_LABELS = {"planned": _l("Planned"), "cancelled": _l("Cancelled"), "held": _l("Held")}
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    return db.get_or_404(Meeting, meeting_id)
+
+
+def _sender() -> str:
+    return current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+
+
+def _labels() -> dict:
+    return {
+        "function_labels": FUNCTION_LABELS,
+        "core_functions": CORE_FUNCTIONS,
+        "role_labels": PARTICIPATION_ROLE_LABELS,
+    }
+
+
+# --- calendars of a cohort and a group --------------------------------------------------------
+
+
+@bp.route("/omgang/<int:cohort_id>")
+@login_required
+def cohort_calendar(cohort_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    require_view(cohort)
+    meetings = [
+        m for m in services.meetings_of(db.session, cohort=cohort) if may_view(current_user, m)
+    ]
+    day = today()
+    return render_template(
+        "meetings/calendar.html",
+        cohort=cohort,
+        group=None,
+        meetings=meetings,
+        checklists={m.id: services.checklist(m, day) for m in meetings},
+        today=day,
+        pmi=services.pmi_for(db.session, meetings) if current_user.is_staff else {},
+        **_labels(),
+    )
+
+
+@bp.route("/grupp/<int:group_id>")
+@login_required
+def group_calendar(group_id: int):
+    group = db.get_or_404(Group, group_id)
+    require_view(group)
+    meetings = services.meetings_of(db.session, group=group)
+    cohort_wide = [
+        m for m in services.meetings_of(db.session, cohort=group.cohort) if m.group_id is None
+    ]
+    day = today()
+    held = [m for m in meetings if m.status != "cancelled"]
+    return render_template(
+        "meetings/calendar.html",
+        cohort=group.cohort,
+        group=group,
+        meetings=sorted(
+            meetings + cohort_wide, key=lambda m: (m.starts_at is None, m.starts_at or now(), m.id)
+        ),
+        checklists={m.id: services.checklist(m, day) for m in meetings},
+        today=day,
+        attendance=services.attendance_by_function(held, group.participations),
+        attendance_meetings=held,
+        pmi=services.pmi_for(db.session, meetings) if current_user.is_staff else {},
+        **_labels(),
+    )
+
+
+# --- one meeting ---------------------------------------------------------------------------
+
+
+def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 200):
+    forms = forms or {}
+    person_id = current_user.person_id
+    invitation = services.invitation_of(meeting, person_id)
+    editable = may_change(current_user, meeting)
+    checklist_form = forms.get("checklist") or ChecklistForm(obj=meeting)
+    checklist_form.note_taker_id.choices = options(
+        (
+            (p.id, f"{p.name} ({p.organisation.name})")
+            for p in services.invitees(db.session, meeting)
+        ),
+        blank=True,
+    )
+    response_form = forms.get("response") or ResponseForm(obj=invitation)
+    feedback = None
+    if current_user.person_id:
+        feedback = next(
+            (
+                f
+                for f in services.pmi_for(db.session, [meeting])[meeting.id]
+                if f.user_id == current_user.id
+            ),
+            None,
+        )
+    may_give_pmi = (
+        current_user.organisation_id is not None
+        and current_user.organisation_id in services._organisation_ids(meeting)
+    )
+    return render_template(
+        "meetings/meeting.html",
+        meeting=meeting,
+        editable=editable,
+        invitation=invitation,
+        checklist=services.checklist(meeting, today()),
+        checklist_form=checklist_form,
+        cancel_form=forms.get("cancel") or CancelForm(),
+        response_form=response_form,
+        documentation_form=forms.get("documentation") or DocumentationForm(obj=meeting),
+        upload_form=forms.get("upload") or UploadForm(),
+        pmi_form=forms.get("pmi") or PmiForm(obj=feedback),
+        may_give_pmi=may_give_pmi,
+        documents=services.documents_of(db.session, meeting),
+        pmi=services.pmi_for(db.session, [meeting])[meeting.id] if current_user.is_staff else [],
+        invitations=sorted(
+            meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name)
+        ),
+        status_labels=STATUS_LABELS,
+        **_labels(),
+    ), status
+
+
+@bp.route("/<int:meeting_id>")
+@login_required
+def meeting(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    require_view(meeting)
+    return _meeting_page(meeting)
+
+
+@bp.route("/<int:meeting_id>/andra", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    require_change(meeting)
+    form = MeetingForm()
+    hosts = []
+    if meeting.group is not None:
+        hosts = [(p.organisation_id, p.organisation.name) for p in meeting.group.participations]
+    form.host_organisation_id.choices = options(sorted(hosts, key=lambda h: h[1]), blank=True)
+    if request.method == "GET":
+        form.process(obj=meeting)
+        form.version.data = str(meeting.version)
+        if meeting.starts_at:
+            start, end = to_local(meeting.starts_at), to_local(meeting.ends_at or meeting.starts_at)
+            form.day.data, form.start.data, form.end.data = start.date(), start.time(), end.time()
+    elif form.validate_on_submit():
+        change = services.MeetingChange(
+            day=form.day.data,
+            start=form.start.data,
+            end=form.end.data,
+            location=form.location.data,
+            video_link=form.video_link.data,
+            agenda=form.agenda.data,
+            accessibility_info=form.accessibility_info.data,
+            host_organisation_id=form.host_organisation_id.data if hosts else None,
+        )
+        try:
+            informed = services.update_meeting(
+                db.session,
+                meeting,
+                change,
+                now=now(),
+                user_id=current_user.id,
+                expected_version=form.seen_version(),
+                sender=_sender(),
+            )
+            db.session.commit()
+            flash(
+                _("The meeting is saved; everyone invited is told of the change.")
+                if informed
+                else _("The meeting is saved."),
+                "success",
+            )
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+            if isinstance(error, StaleEdit):
+                form.version.data = str(_meeting_or_404(meeting_id).version)
+    return render_template("meetings/edit.html", form=form, meeting=meeting)
+
+
+def _post(meeting_id: int, *, change: bool = True):
+    meeting = _meeting_or_404(meeting_id)
+    (require_change if change else require_view)(meeting)
+    return meeting
+
+
+def _done(meeting: Meeting, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+
+
+def _refused(meeting_id: int, error: RuleViolation, form, key: str):
+    db.session.rollback()
+    add_error(form, error.message, error.field)
+    return _meeting_page(_meeting_or_404(meeting_id), forms={key: form}, status=400)
+
+
+@bp.route("/<int:meeting_id>/checklista", methods=["POST"])
+@login_required
+def checklist(meeting_id: int):
+    meeting = _post(meeting_id)
+    form = ChecklistForm()
+    form.note_taker_id.choices = options(
+        ((p.id, p.name) for p in services.invitees(db.session, meeting)), blank=True
+    )
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, forms={"checklist": form}, status=400)
+    try:
+        services.update_checklist(
+            db.session,
+            meeting,
+            values={k: form[k].data for k in services.CHECKLIST_FIELDS},
+            note_taker_id=form.note_taker_id.data,
+            now=now(),
+            user_id=current_user.id,
+        )
+        return _done(meeting, _("The checklist is saved."))
+    except RuleViolation as error:
+        return _refused(meeting_id, error, form, "checklist")
+
+
+@bp.route("/<int:meeting_id>/bjud-in", methods=["POST"])
+@login_required
+def invite(meeting_id: int):
+    meeting = _post(meeting_id)
+    try:
+        count = services.send_invitations(
+            db.session, meeting, now=now(), user_id=current_user.id, sender=_sender()
+        )
+        return _done(meeting, _("The invitation is sent to %(n)d people.", n=count))
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/<int:meeting_id>/stall-in", methods=["POST"])
+@login_required
+def cancel(meeting_id: int):
+    meeting = _post(meeting_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, forms={"cancel": form}, status=400)
+    try:
+        services.cancel_meeting(
+            db.session,
+            meeting,
+            reason=form.reason.data,
+            now=now(),
+            user_id=current_user.id,
+            sender=_sender(),
+        )
+        return _done(meeting, _("The meeting is cancelled; everyone invited is told."))
+    except RuleViolation as error:
+        return _refused(meeting_id, error, form, "cancel")
+
+
+@bp.route("/<int:meeting_id>/svar", methods=["POST"])
+@login_required
+def respond(meeting_id: int):
+    meeting = _post(meeting_id, change=False)
+    invitation = services.invitation_of(meeting, current_user.person_id)
+    if invitation is None:
+        abort(403)
+    form = ResponseForm()
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, forms={"response": form}, status=400)
+    try:
+        services.respond(
+            db.session,
+            invitation,
+            response=form.response.data,
+            diet=form.diet.data,
+            needs_hearing_loop=form.needs_hearing_loop.data,
+            other_needs=form.other_needs.data,
+            now=now(),
+            user_id=current_user.id,
+        )
+        return _done(meeting, _("Your answer is saved."))
+    except RuleViolation as error:
+        return _refused(meeting_id, error, form, "response")
+
+
+@bp.route("/<int:meeting_id>/narvaro", methods=["GET", "POST"])
+@login_required
+def attendance(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    require_change(meeting)
+    form = DocumentationForm()  # only its CSRF token is used here
+    invitations = sorted(
+        meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name)
+    )
+    if request.method == "POST" and form.validate_on_submit():
+        attended = {int(v) for v in request.form.getlist("attended") if v.isdigit()}
+        try:
+            services.record_attendance(
+                db.session, meeting, attended, now=now(), user_id=current_user.id
+            )
+            return _done(meeting, _("Attendance is recorded."))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message)
+    return render_template(
+        "meetings/attendance.html", meeting=meeting, form=form, invitations=invitations, **_labels()
+    )
+
+
+@bp.route("/<int:meeting_id>/dokumentation", methods=["POST"])
+@login_required
+def documentation(meeting_id: int):
+    meeting = _post(meeting_id)
+    form = DocumentationForm()
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, forms={"documentation": form}, status=400)
+    services.save_documentation(
+        db.session,
+        meeting,
+        minutes=form.minutes.data,
+        decisions=form.decisions.data,
+        now=now(),
+        user_id=current_user.id,
+    )
+    return _done(meeting, _("The documentation is saved."))
+
+
+@bp.route("/<int:meeting_id>/filer", methods=["POST"])
+@login_required
+def upload(meeting_id: int):
+    meeting = _post(meeting_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, forms={"upload": form}, status=400)
+    storage = form.file.data
+    try:
+        services.store_document(
+            db.session,
+            meeting,
+            filename=storage.filename or "",
+            content=storage.read(),
+            folder=Path(current_app.config["UPLOAD_DIR"]),
+            max_bytes=current_app.config["UPLOAD_MAX_MB"] * 1024 * 1024,
+            now=now(),
+            user_id=current_user.id,
+        )
+        return _done(meeting, _("The file is attached."))
+    except RuleViolation as error:
+        return _refused(meeting_id, error, form, "upload")
+
+
+@bp.route("/filer/<int:document_id>")
+@login_required
+def document(document_id: int):
+    doc = db.get_or_404(MeetingDocument, document_id)
+    require_view(_meeting_or_404(doc.meeting_id))
+    path = Path(current_app.config["UPLOAD_DIR"]) / doc.stored_name
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=doc.mimetype, as_attachment=True, download_name=doc.filename)
+
+
+@bp.route("/<int:meeting_id>/pmi", methods=["POST"])
+@login_required
+def pmi(meeting_id: int):
+    meeting = _post(meeting_id, change=False)
+    if current_user.organisation_id not in services._organisation_ids(meeting):
+        abort(403)
+    form = PmiForm()
+    if not form.validate_on_submit():
+        return _meeting_page(meeting, forms={"pmi": form}, status=400)
+    try:
+        services.save_pmi(
+            db.session,
+            meeting,
+            current_user,
+            plus=form.plus.data,
+            minus=form.minus.data,
+            interesting=form.interesting.data,
+            now=now(),
+        )
+        return _done(meeting, _("Thank you for your feedback."))
+    except RuleViolation as error:
+        return _refused(meeting_id, error, form, "pmi")
+
+
+@bp.route("/omgang/<int:cohort_id>/pmi")
+@login_required
+def cohort_pmi(cohort_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    require_staff()
+    meetings = services.meetings_of(db.session, cohort=cohort)
+    gathered = services.pmi_for(db.session, meetings)
+    return render_template(
+        "meetings/pmi.html",
+        cohort=cohort,
+        meetings=[m for m in meetings if gathered.get(m.id)],
+        pmi=gathered,
+    )
+
+
+# --- calendar files and feeds -------------------------------------------------------------------
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/<int:meeting_id>.ics")
+@login_required
+def ics(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    require_view(meeting)
+    body = services.calendar_for([meeting], method="PUBLISH", now=now(), organizer=_sender())
+    return _ics(body, f"mote-{meeting.id}.ics")
+
+
+@bp.route("/kalender")
+@login_required
+def my_calendar():
+    feed = services.active_feed(db.session, current_user)
+    return render_template(
+        "meetings/my_calendar.html",
+        feed=feed,
+        form=CancelForm(),
+        meetings=services.meetings_for_person(db.session, current_user.person_id),
+    )
+
+
+@bp.route("/kalender/ny", methods=["POST"])
+@login_required
+def renew_feed():
+    token = services.renew_feed(db.session, current_user, now=now())
+    db.session.commit()
+    url = url_for("meetings.feed", token=token, _external=False)
+    flash(
+        _("Your new calendar address is shown once below; the old one no longer works."), "success"
+    )
+    return render_template(
+        "meetings/my_calendar.html",
+        feed=services.active_feed(db.session, current_user),
+        form=CancelForm(),
+        new_url=current_app.config["BASE_URL"].rstrip("/") + url,
+        meetings=services.meetings_for_person(db.session, current_user.person_id),
+    )
+
+
+@bp.route("/kalender/avsluta", methods=["POST"])
+@login_required
+def revoke_feed():
+    services.revoke_feed(db.session, current_user, now=now())
+    db.session.commit()
+    flash(_("Your calendar address no longer works."), "success")
+    return redirect(url_for("meetings.my_calendar"))
+
+
+@bp.route("/kalender/<token>.ics")
+def feed(token: str):
+    """The personal subscription: no login, the secret address is the key."""
+    user = services.user_for_feed(db.session, token)
+    if user is None:
+        abort(404)
+    meetings = services.meetings_for_person(db.session, user.person_id)
+    body = services.calendar_for(
+        meetings, method="PUBLISH", now=now(), organizer=_sender(), name=_("Modell – my meetings")
+    )
+    return _ics(body, "modell.ics")

@@ -1,0 +1,847 @@
+"""The rules of meetings: the schedule a cohort gets when it starts, rotating hosts, the
+host's checklist and what is late, invitations with calendar entries that stay in step
+(same UID, higher SEQUENCE, CANCEL), answers and attendance by function, documentation,
+Plus – Minus – Intressant, and personal calendar feeds."""
+
+import hashlib
+import mimetypes
+import secrets
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from icalendar import Calendar, Event, vCalAddress
+from sqlalchemy.orm import Session, selectinload
+
+from modell.auth.models import User
+from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
+from modell.cohorts.services import cohort_started
+from modell.core import audit, mail
+from modell.core.errors import RuleViolation, StaleEdit
+from modell.core.timeutil import STOCKHOLM, local_to_utc, to_local
+from modell.meetings.models import (
+    CalendarFeed,
+    Invitation,
+    Meeting,
+    MeetingDocument,
+    PmiFeedback,
+)
+from modell.organisations.models import CORE_FUNCTIONS, Person
+
+DEFAULT_START = time(10, 0)
+
+# --- the schedule -----------------------------------------------------------------------------
+
+
+def _proposed_start(cohort: Cohort, kind: MeetingKind, number: int) -> datetime | None:
+    if cohort.starts_on is None:
+        return None
+    day = cohort.starts_on + timedelta(weeks=kind.offset_weeks + (number - 1) * kind.interval_weeks)
+    return local_to_utc(day, DEFAULT_START)
+
+
+def _title(kind: MeetingKind, number: int, group: Group | None) -> str:
+    name = f"{kind.name} {number}" if kind.count > 1 else kind.name
+    return f"{name} – {group.name}" if group else name
+
+
+def rotating_hosts(group: Group) -> list[int]:
+    """The group's benchmarking participants in turn (alphabetical), the mentor if none."""
+    members = group.members("benchmarking") or group.members("mentor")
+    return [p.organisation_id for p in members]
+
+
+def generate_schedule(
+    session: Session, cohort: Cohort, *, now: datetime, user_id: int | None = None
+) -> list[Meeting]:
+    """The cohort's meetings from its template: cohort-wide ones once, group ones for every
+    group, with a proposed date and a host that rotates. Run once: a cohort that has
+    meetings keeps them."""
+    if session.scalar(sa.select(sa.exists().where(Meeting.cohort_id == cohort.id))):
+        return []
+    made = []
+    for kind in cohort.template.meeting_kinds:
+        groups = cohort.groups if kind.scope == "group" else [None]
+        for group in groups:
+            hosts = rotating_hosts(group) if group else []
+            for number in range(1, kind.count + 1):
+                starts = _proposed_start(cohort, kind, number)
+                # Meeting n of every kind has the same host, so a preparatory meeting is
+                # hosted by the host of the meeting it prepares.
+                host = hosts[(number - 1) % len(hosts)] if hosts else None
+                meeting = Meeting(
+                    cohort=cohort,
+                    group=group,
+                    kind=kind,
+                    number=number,
+                    title=_title(kind, number, group),
+                    status="planned",
+                    host_organisation_id=host,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=kind.duration_hours) if starts else None,
+                    ical_uid=f"{uuid.uuid4()}@modell",
+                    ical_sequence=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(meeting)
+                made.append(meeting)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="schedule_generated",
+        obj=cohort,
+        meetings=len(made),
+    )
+    return made
+
+
+@cohort_started.connect
+def _schedule_on_start(
+    cohort: Cohort, *, session: Session, now: datetime, user_id: int | None
+) -> None:
+    generate_schedule(session, cohort, now=now, user_id=user_id)
+
+
+def meetings_of(
+    session: Session, *, cohort: Cohort | None = None, group: Group | None = None
+) -> list[Meeting]:
+    stmt = sa.select(Meeting).options(
+        selectinload(Meeting.kind), selectinload(Meeting.host), selectinload(Meeting.group)
+    )
+    if group is not None:
+        stmt = stmt.where(Meeting.group_id == group.id)
+    elif cohort is not None:
+        stmt = stmt.where(Meeting.cohort_id == cohort.id)
+    return list(session.scalars(stmt.order_by(Meeting.starts_at.nulls_last(), Meeting.id)))
+
+
+# --- changing a meeting -------------------------------------------------------------------------
+
+
+@dataclass
+class MeetingChange:
+    day: date
+    start: time
+    end: time
+    location: str | None
+    video_link: str | None
+    agenda: str | None
+    accessibility_info: str | None
+    host_organisation_id: int | None = None
+
+
+def _check_version(meeting: Meeting, expected: int | None) -> None:
+    if expected is not None and meeting.version != expected:
+        raise StaleEdit(
+            _l(
+                "Someone else changed this while you were editing. Their version is shown; "
+                "what you wrote is kept in the form below: check it and send it again."
+            )
+        )
+
+
+def update_meeting(
+    session: Session,
+    meeting: Meeting,
+    change: MeetingChange,
+    *,
+    now: datetime,
+    user_id: int | None,
+    expected_version: int | None = None,
+    sender: str = "",
+) -> bool:
+    """Set date, time, place and agenda. When the meeting has been sent, a change of time or
+    place goes to everyone invited with an updated calendar entry. Returns whether it did."""
+    _check_version(meeting, expected_version)
+    if meeting.status == "cancelled":
+        raise RuleViolation(_l("The meeting is cancelled."))
+    starts = local_to_utc(change.day, change.start)
+    ends = local_to_utc(change.day, change.end)
+    if ends <= starts:
+        raise RuleViolation(_l("The meeting must end after it starts."), field="end")
+    moved = (
+        starts != meeting.starts_at
+        or ends != meeting.ends_at
+        or (change.location or None) != meeting.location
+        or (change.video_link or None) != meeting.video_link
+    )
+    meeting.starts_at, meeting.ends_at = starts, ends
+    meeting.location = change.location or None
+    meeting.video_link = change.video_link or None
+    meeting.agenda = change.agenda or None
+    meeting.accessibility_info = change.accessibility_info or None
+    if change.host_organisation_id is not None:
+        meeting.host_organisation_id = change.host_organisation_id
+    meeting.updated_at = now
+    informed = False
+    if moved:
+        meeting.ical_sequence += 1
+        if meeting.invitation_sent_at is not None:
+            _send(session, meeting, now=now, sender=sender, update=True)
+            informed = True
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="meeting_changed",
+        obj=meeting,
+        moved=moved,
+        informed=informed,
+    )
+    return informed
+
+
+def cancel_meeting(
+    session: Session,
+    meeting: Meeting,
+    *,
+    reason: str | None,
+    now: datetime,
+    user_id: int | None,
+    sender: str = "",
+) -> None:
+    """Cancel: everyone invited gets a METHOD:CANCEL entry that removes it from calendars."""
+    if meeting.status == "cancelled":
+        raise RuleViolation(_l("The meeting is already cancelled."))
+    meeting.status = "cancelled"
+    meeting.ical_sequence += 1
+    meeting.updated_at = now
+    if meeting.invitation_sent_at is not None:
+        _send(session, meeting, now=now, sender=sender, cancel=True, reason=reason)
+    audit.record(
+        session, now=now, user_id=user_id, action="meeting_cancelled", obj=meeting, reason=reason
+    )
+
+
+CHECKLIST_FIELDS = (
+    "venue_booked",
+    "wheelchair_access",
+    "hearing_loop",
+    "public_transport",
+    "remote_participation",
+    "next_meeting_set",
+)
+
+
+def update_checklist(
+    session: Session,
+    meeting: Meeting,
+    *,
+    values: dict,
+    note_taker_id,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    for key in CHECKLIST_FIELDS:
+        if key in values:
+            setattr(meeting, key, bool(values[key]))
+    if note_taker_id is not None:
+        person = session.get(Person, note_taker_id)
+        if person is None or person.organisation_id not in _organisation_ids(meeting):
+            raise RuleViolation(
+                _l("Choose a person from the meeting's organisations."), field="note_taker_id"
+            )
+    meeting.note_taker_id = note_taker_id
+    meeting.updated_at = now
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="meeting_checklist",
+        obj=meeting,
+        **{k: bool(values.get(k)) for k in CHECKLIST_FIELDS},
+    )
+
+
+@dataclass
+class ChecklistItem:
+    key: str
+    label: str
+    done: bool
+    due: date | None
+    late: bool
+
+
+def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
+    """The host's checklist with its due dates; an item not done after its date is late."""
+    start = to_local(meeting.starts_at).date() if meeting.starts_at else None
+
+    def before(days: int) -> date | None:
+        return start - timedelta(days=days) if start else None
+
+    rows = [
+        ("venue_booked", _l("Venue booked"), meeting.venue_booked, before(28)),
+        (
+            "wheelchair_access",
+            _l("Accessible by wheelchair"),
+            meeting.wheelchair_access,
+            before(28),
+        ),
+        ("hearing_loop", _l("Hearing loop"), meeting.hearing_loop, before(28)),
+        (
+            "public_transport",
+            _l("Reachable by public transport"),
+            meeting.public_transport,
+            before(28),
+        ),
+        (
+            "remote_participation",
+            _l("Remote participation possible"),
+            meeting.remote_participation,
+            before(28),
+        ),
+        (
+            "invitation",
+            _l("Invitation with agenda sent, copy to SKR's project lead"),
+            meeting.invitation_sent_at is not None,
+            before(14),
+        ),
+        ("note_taker", _l("Note taker appointed"), meeting.note_taker_id is not None, before(0)),
+        (
+            "next_meeting_set",
+            _l("Date of the next meeting set"),
+            meeting.next_meeting_set,
+            start + timedelta(days=7) if start else None,
+        ),
+    ]
+    return [
+        ChecklistItem(
+            key,
+            str(label),
+            bool(done),
+            due,
+            bool(not done and due is not None and today > due and meeting.status != "cancelled"),
+        )
+        for key, label, done, due in rows
+    ]
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _organisation_ids(meeting: Meeting) -> set[int]:
+    """The organisations a meeting is for: its group (participants, mentors, support
+    organisations) or, for a cohort-wide meeting, everyone in the cohort."""
+    participations = (
+        meeting.group.participations if meeting.group else meeting.cohort.participations
+    )
+    return {p.organisation_id for p in participations if p.status in ("active", "completed")}
+
+
+def invitees(session: Session, meeting: Meeting) -> list[Person]:
+    """Every active person of the meeting's organisations (and an audience, if the meeting
+    kind has one, like the strategists' preparatory meeting)."""
+    stmt = sa.select(Person).where(
+        Person.organisation_id.in_(_organisation_ids(meeting)),
+        Person.active.is_(True),
+        Person.email.is_not(None),
+    )
+    if meeting.kind.audience:
+        stmt = stmt.where(Person.function == meeting.kind.audience)
+    return list(session.scalars(stmt.order_by(Person.organisation_id, Person.name)))
+
+
+def project_lead_emails(session: Session, cohort: Cohort) -> list[str]:
+    if cohort.project_lead_id:
+        lead = session.get(User, cohort.project_lead_id)
+        return [lead.email] if lead else []
+    return list(
+        session.scalars(
+            sa.select(User.email)
+            .where(User.role == "coordinator", User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def send_invitations(
+    session: Session, meeting: Meeting, *, now: datetime, user_id: int | None, sender: str = ""
+) -> int:
+    """The host sends the invitation: every invitee gets the agenda and a calendar entry,
+    and SKR's project lead a copy. Sending again reaches people added since."""
+    if meeting.status == "cancelled":
+        raise RuleViolation(_l("The meeting is cancelled."))
+    if meeting.starts_at is None:
+        raise RuleViolation(_l("Set the date and time before sending the invitation."))
+    known = {i.person_id for i in meeting.invitations}
+    for person in invitees(session, meeting):
+        if person.id not in known:
+            meeting.invitations.append(Invitation(person=person))
+    session.flush()
+    first = meeting.invitation_sent_at is None
+    count = _send(session, meeting, now=now, sender=sender, only_new=not first)
+    if first:
+        for email in project_lead_emails(session, meeting.cohort):
+            _queue_one(
+                session,
+                meeting,
+                email,
+                None,
+                now=now,
+                sender=sender,
+                kind="meeting_invitation_copy",
+                copy=True,
+            )
+    meeting.invitation_sent_at = meeting.invitation_sent_at or now
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="meeting_invitation_sent",
+        obj=meeting,
+        recipients=count,
+    )
+    return count
+
+
+def _send(
+    session: Session,
+    meeting: Meeting,
+    *,
+    now: datetime,
+    sender: str,
+    update: bool = False,
+    cancel: bool = False,
+    reason: str | None = None,
+    only_new: bool = False,
+) -> int:
+    count = 0
+    for invitation in meeting.invitations:
+        if only_new and invitation.sent_sequence is not None:
+            continue
+        _queue_one(
+            session,
+            meeting,
+            invitation.person.email,
+            invitation.person,
+            now=now,
+            sender=sender,
+            update=update,
+            cancel=cancel,
+            reason=reason,
+        )
+        invitation.sent_sequence = meeting.ical_sequence
+        count += 1
+    return count
+
+
+def _queue_one(
+    session: Session,
+    meeting: Meeting,
+    email: str,
+    person: Person | None,
+    *,
+    now: datetime,
+    sender: str,
+    kind: str = "meeting_invitation",
+    update: bool = False,
+    cancel: bool = False,
+    reason: str | None = None,
+    copy: bool = False,
+) -> None:
+    method = "CANCEL" if cancel else "REQUEST"
+    with force_locale("sv"):
+        if cancel:
+            subject = _("Cancelled: %(title)s", title=meeting.title)
+        elif update:
+            subject = _("Changed: %(title)s", title=meeting.title)
+        elif copy:
+            subject = _("Copy of the invitation: %(title)s", title=meeting.title)
+        else:
+            subject = _("Invitation: %(title)s", title=meeting.title)
+        # Built by hand: mail is also sent outside a request (the scheduler), where url_for
+        # has no host to build from.
+        meeting_url = f"{current_app.config['BASE_URL'].rstrip('/')}/moten/{meeting.id}"
+        context = {
+            "meeting_url": meeting_url,
+            "meeting": meeting,
+            "person": person,
+            "update": update,
+            "cancel": cancel,
+            "reason": reason,
+            "copy": copy,
+            "when": _when(meeting),
+        }
+        text = render_template("emails/meeting.txt", **context)
+    ics = calendar_for(
+        [meeting], method=method, now=now, organizer=sender, attendee=None if copy else email
+    )
+    mail.queue(
+        session,
+        now=now,
+        kind=kind if not (update or cancel) else f"meeting_{method.lower()}",
+        to=email,
+        subject=subject,
+        text=text,
+        attachments=[mail.Attachment("invite.ics", f"text/calendar; method={method}", ics)],
+    )
+
+
+def _when(meeting: Meeting) -> str:
+    if meeting.starts_at is None:
+        return ""
+    start, end = to_local(meeting.starts_at), to_local(meeting.ends_at or meeting.starts_at)
+    return f"{start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
+
+
+# --- calendar entries --------------------------------------------------------------------------
+
+
+def calendar_for(
+    meetings: list[Meeting],
+    *,
+    method: str | None,
+    now: datetime,
+    organizer: str = "",
+    attendee: str | None = None,
+    name: str | None = None,
+) -> bytes:
+    """Valid iCalendar (RFC 5545) with times in UTC, which Outlook and Google accept."""
+    cal = Calendar()
+    cal.add("prodid", "-//SKR Modell//Modell//SV")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("x-wr-calname", name)
+        cal.add("x-wr-timezone", str(STOCKHOLM))
+    for m in meetings:
+        if m.starts_at is None:
+            continue
+        event = Event()
+        event.add("uid", m.ical_uid)
+        event.add("sequence", m.ical_sequence)
+        event.add("dtstamp", now)
+        event.add("dtstart", m.starts_at)
+        event.add("dtend", m.ends_at or m.starts_at + timedelta(hours=m.kind.duration_hours))
+        event.add("summary", m.title)
+        where = ", ".join(x for x in (m.location, m.video_link) if x)
+        if where:
+            event.add("location", where)
+        if m.video_link:
+            event.add("url", m.video_link)
+        if m.agenda:
+            event.add("description", m.agenda)
+        cancelled = method == "CANCEL" or m.status == "cancelled"
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        if organizer:
+            event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+        if attendee:
+            address = vCalAddress(f"mailto:{attendee}")
+            address.params["ROLE"] = "REQ-PARTICIPANT"
+            address.params["RSVP"] = "FALSE"
+            event.add("attendee", address)
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def renew_feed(session: Session, user: User, *, now: datetime) -> str:
+    """A new secret subscription address; the old one stops working."""
+    for feed in session.scalars(
+        sa.select(CalendarFeed).where(
+            CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
+        )
+    ):
+        feed.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(CalendarFeed(user_id=user.id, token_hash=_token_hash(token), created_at=now))
+    audit.record(
+        session,
+        now=now,
+        user_id=user.id,
+        action="calendar_feed_renewed",
+        object_type="User",
+        object_id=user.id,
+    )
+    return token
+
+
+def revoke_feed(session: Session, user: User, *, now: datetime) -> None:
+    for feed in session.scalars(
+        sa.select(CalendarFeed).where(
+            CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
+        )
+    ):
+        feed.revoked_at = now
+    audit.record(
+        session,
+        now=now,
+        user_id=user.id,
+        action="calendar_feed_revoked",
+        object_type="User",
+        object_id=user.id,
+    )
+
+
+def active_feed(session: Session, user: User) -> CalendarFeed | None:
+    return session.scalar(
+        sa.select(CalendarFeed).where(
+            CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
+        )
+    )
+
+
+def user_for_feed(session: Session, token: str) -> User | None:
+    feed = session.scalar(
+        sa.select(CalendarFeed).where(
+            CalendarFeed.token_hash == _token_hash(token), CalendarFeed.revoked_at.is_(None)
+        )
+    )
+    if feed is None:
+        return None
+    user = session.get(User, feed.user_id)
+    return user if user is not None and user.active else None
+
+
+def meetings_for_person(session: Session, person_id: int | None) -> list[Meeting]:
+    """The meetings a person is invited to."""
+    if person_id is None:
+        return []
+    return list(
+        session.scalars(
+            sa.select(Meeting)
+            .join(Invitation)
+            .where(Invitation.person_id == person_id)
+            .options(selectinload(Meeting.kind))
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+# --- answers, attendance, documentation, feedback -----------------------------------------------
+
+
+def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
+    return next((i for i in meeting.invitations if i.person_id == person_id), None)
+
+
+def respond(
+    session: Session,
+    invitation: Invitation,
+    *,
+    response: str,
+    diet: str | None,
+    needs_hearing_loop: bool,
+    other_needs: str | None,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    if response not in ("yes", "no"):
+        raise RuleViolation(_l("Answer yes or no."), field="response")
+    if invitation.meeting.status == "cancelled":
+        raise RuleViolation(_l("The meeting is cancelled."))
+    invitation.response = response
+    invitation.responded_at = now
+    invitation.diet = (diet or "").strip() or None
+    invitation.needs_hearing_loop = bool(needs_hearing_loop)
+    invitation.other_needs = (other_needs or "").strip() or None
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="invitation_answered",
+        obj=invitation,
+        response=response,
+    )
+
+
+def record_attendance(
+    session: Session, meeting: Meeting, attended: set[int], *, now: datetime, user_id: int | None
+) -> None:
+    """After the meeting the host records who took part (invitation ids)."""
+    if meeting.starts_at is not None and now < meeting.starts_at:
+        raise RuleViolation(_l("Attendance is recorded once the meeting has begun."))
+    for invitation in meeting.invitations:
+        invitation.attended = invitation.id in attended
+    if meeting.status == "planned":
+        meeting.status = "held"
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="attendance_recorded",
+        obj=meeting,
+        attended=len(attended),
+    )
+
+
+@dataclass
+class AttendanceRow:
+    organisation: str
+    role: str
+    # meeting id -> {function: attended?} for the three core functions
+    by_meeting: dict[int, dict[str, bool]]
+
+
+def attendance_by_function(
+    meetings: list[Meeting], participations: list[Participation]
+) -> list[AttendanceRow]:
+    """For each organisation and meeting: did its politician, manager and strategist take
+    part? Involving all three is what makes the programme work."""
+    present: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for m in meetings:
+        for inv in m.invitations:
+            if inv.attended:
+                present[(inv.person.organisation_id, m.id)].add(inv.person.function)
+    rows = []
+    for p in sorted(participations, key=lambda p: (p.role != "benchmarking", p.organisation.name)):
+        rows.append(
+            AttendanceRow(
+                p.organisation.name,
+                p.role,
+                {
+                    m.id: {f: f in present[(p.organisation_id, m.id)] for f in CORE_FUNCTIONS}
+                    for m in meetings
+                },
+            )
+        )
+    return rows
+
+
+def save_documentation(
+    session: Session,
+    meeting: Meeting,
+    *,
+    minutes: str | None,
+    decisions: str | None,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    meeting.minutes = (minutes or "").strip() or None
+    meeting.decisions = (decisions or "").strip() or None
+    meeting.updated_at = now
+    audit.record(session, now=now, user_id=user_id, action="meeting_documented", obj=meeting)
+
+
+ALLOWED_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+def store_document(
+    session: Session,
+    meeting: Meeting,
+    *,
+    filename: str,
+    content: bytes,
+    folder: Path,
+    max_bytes: int,
+    now: datetime,
+    user_id: int | None,
+) -> MeetingDocument:
+    """Keep a file outside the database, under a random name; only its record is a row."""
+    safe = Path(filename).name.strip() or "fil"
+    suffix = Path(safe).suffix.lower()
+    if suffix not in ALLOWED_TYPES:
+        raise RuleViolation(
+            _l(
+                "Files of this type cannot be attached. Allowed: %(types)s.",
+                types=", ".join(sorted(ALLOWED_TYPES)),
+            ),
+            field="file",
+        )
+    if not content:
+        raise RuleViolation(_l("The file is empty."), field="file")
+    if len(content) > max_bytes:
+        raise RuleViolation(
+            _l("The file is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)), field="file"
+        )
+    stored = f"{uuid.uuid4().hex}{suffix}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(content)
+    document = MeetingDocument(
+        meeting_id=meeting.id,
+        filename=safe[:255],
+        stored_name=stored,
+        mimetype=ALLOWED_TYPES.get(suffix)
+        or mimetypes.guess_type(safe)[0]
+        or "application/octet-stream",
+        size=len(content),
+        uploaded_by_id=user_id,
+        uploaded_at=now,
+    )
+    session.add(document)
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="document_added",
+        obj=meeting,
+        filename=document.filename,
+    )
+    return document
+
+
+def documents_of(session: Session, meeting: Meeting) -> list[MeetingDocument]:
+    return list(
+        session.scalars(
+            sa.select(MeetingDocument)
+            .where(MeetingDocument.meeting_id == meeting.id)
+            .order_by(MeetingDocument.uploaded_at)
+        )
+    )
+
+
+def save_pmi(
+    session: Session,
+    meeting: Meeting,
+    user: User,
+    *,
+    plus: str | None,
+    minus: str | None,
+    interesting: str | None,
+    now: datetime,
+) -> PmiFeedback:
+    """Plus – Minus – Intressant: one per person and meeting, changed by sending it again."""
+    if not any((x or "").strip() for x in (plus, minus, interesting)):
+        raise RuleViolation(_l("Write at least one of plus, minus and interesting."), field="plus")
+    feedback = session.scalar(
+        sa.select(PmiFeedback).where(
+            PmiFeedback.meeting_id == meeting.id, PmiFeedback.user_id == user.id
+        )
+    )
+    if feedback is None:
+        feedback = PmiFeedback(meeting_id=meeting.id, user_id=user.id, created_at=now)
+        session.add(feedback)
+    feedback.plus = (plus or "").strip() or None
+    feedback.minus = (minus or "").strip() or None
+    feedback.interesting = (interesting or "").strip() or None
+    feedback.updated_at = now
+    return feedback
+
+
+def pmi_for(session: Session, meetings: list[Meeting]) -> dict[int, list[PmiFeedback]]:
+    ids = [m.id for m in meetings]
+    gathered: dict[int, list[PmiFeedback]] = defaultdict(list)
+    for f in session.scalars(
+        sa.select(PmiFeedback)
+        .where(PmiFeedback.meeting_id.in_(ids))
+        .order_by(PmiFeedback.created_at)
+    ):
+        gathered[f.meeting_id].append(f)
+    return gathered

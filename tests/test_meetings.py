@@ -1,0 +1,392 @@
+"""Meetings: the schedule, hosts, the checklist, invitations that arrive with calendar
+entries that stay in step, answers, attendance by function, documents, PMI and feeds."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+import sqlalchemy as sa
+
+from modell.auth.models import User
+from modell.cohorts import services as cohorts
+from modell.cohorts.models import Cohort
+from modell.core.errors import RuleViolation
+from modell.core.timeutil import to_local
+from modell.demo import COHORT_NAME
+from modell.extensions import db
+from modell.meetings import services
+from modell.meetings.models import Meeting
+from modell.organisations.models import Organisation, Person
+from tests.conftest import DEMO, login, post_form
+
+START = datetime(2019, 1, 20, 9, tzinfo=UTC)
+
+
+def start_demo(now=START) -> Cohort:
+    cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
+    cohorts.change_status(db.session, cohort, "running", now=now, user_id=None)
+    db.session.flush()
+    return cohort
+
+
+def group_meeting(cohort, member, number=1) -> Meeting:
+    group = next(g for g in cohort.groups if member in g.name)
+    return db.session.scalar(
+        sa.select(Meeting).where(Meeting.group_id == group.id, Meeting.number == number)
+    )
+
+
+def calendar_of(message) -> icalendar.Calendar:
+    (part,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    return icalendar.Calendar.from_ical(part.get_payload(decode=True))
+
+
+def only_event(cal):
+    (event,) = [c for c in cal.walk("VEVENT")]
+    return event
+
+
+def test_starting_the_2019_cohort_makes_kickoff_three_meetings_per_group_and_the_conference(
+    app, ctx
+):
+    cohort = start_demo()
+    meetings = services.meetings_of(db.session, cohort=cohort)
+    kinds = [m.kind.key for m in meetings]
+    assert kinds.count("kickoff") == 1 and kinds.count("result_conference") == 1
+    assert kinds.count("benchmarking") == 18
+    kickoff = next(m for m in meetings if m.kind.key == "kickoff")
+    assert kickoff.group_id is None and kickoff.host_organisation_id is None
+    # Proposed at 10:00 Swedish time on the start date, stored in UTC (09:00 in winter).
+    assert to_local(kickoff.starts_at).date() == date(2019, 2, 7)
+    assert to_local(kickoff.starts_at).time() == time(10, 0)
+    assert kickoff.starts_at.astimezone(UTC).hour == 9
+    # The host rotates among the group's participants.
+    hosts = [group_meeting(cohort, "Nordmaling", n).host.name for n in (1, 2, 3)]
+    assert hosts == ["Nordmaling", "Robertsfors", "Örnsköldsvik"]
+    # Starting again makes nothing new.
+    assert services.generate_schedule(db.session, cohort, now=START) == []
+
+
+def test_the_two_year_concept_prepares_each_meeting_with_the_strategists(app, ctx):
+    template = cohorts.current_template(db.session, "modellkoncept")
+    cohort = cohorts.create_cohort(
+        db.session,
+        now=START,
+        user_id=None,
+        name="Modellkoncept 2023",
+        template=template,
+        registration_deadline=date(2022, 12, 1),
+        starts_on=date(2023, 2, 1),
+    )
+    cohort.status = "forming"
+    orgs = [
+        db.session.scalar(sa.select(Organisation).where(Organisation.name == n))
+        for n in ("Kumla", "Hallsberg")
+    ]
+    cohorts.create_group(db.session, now=START, user_id=None, cohort=cohort, benchmarking=orgs)
+    for org in orgs:
+        for function in ("politician", "strategist"):
+            db.session.add(
+                Person(
+                    organisation=org,
+                    name=f"{function} {org.name}",
+                    function=function,
+                    email=f"{function}@{org.id}.example.org",
+                    created_at=START,
+                )
+            )
+    cohorts.change_status(db.session, cohort, "running", now=START, user_id=None)
+    meetings = services.meetings_of(db.session, cohort=cohort)
+    prep = [m for m in meetings if m.kind.key == "strategist_preparation"]
+    bench = [m for m in meetings if m.kind.key == "benchmarking"]
+    assert [m.host_organisation_id for m in prep] == [m.host_organisation_id for m in bench]
+    assert all(p.starts_at < b.starts_at for p, b in zip(prep, bench, strict=True))
+    assert {p.function for p in services.invitees(db.session, prep[0])} == {"strategist"}
+    assert len([m for m in meetings if m.kind.key == "learning"]) == 3
+
+
+def test_the_checklist_shows_what_is_late(app, ctx):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    start = to_local(meeting.starts_at).date()
+    on_time = {i.key: i.late for i in services.checklist(meeting, start - timedelta(days=30))}
+    assert not any(on_time.values())
+    late = {i.key: i.late for i in services.checklist(meeting, start - timedelta(days=13))}
+    assert late["invitation"] and late["venue_booked"] and not late["note_taker"]
+    meeting.venue_booked = True
+    meeting.invitation_sent_at = START
+    done = {i.key: i.late for i in services.checklist(meeting, start - timedelta(days=13))}
+    assert not done["invitation"] and not done["venue_booked"]
+
+
+def test_the_invitation_arrives_with_a_calendar_entry_and_updates_keep_its_uid(mail_app, smtp):
+    with mail_app.app_context():
+        meeting = group_meeting(start_demo(), "Botkyrka")
+        invited = {p.email for p in services.invitees(db.session, meeting)}
+        assert "strateg@botkyrka.example.org" in invited and "mentor@uppsala.example.org" in invited
+        services.send_invitations(
+            db.session, meeting, now=START, user_id=None, sender="modell@example.org"
+        )
+        db.session.commit()
+        uid = meeting.ical_uid
+        leads = set(services.project_lead_emails(db.session, meeting.cohort))
+
+        messages = smtp.wait_for(len(invited) + len(leads))
+        assert len(messages) == len(invited) + len(leads)
+        by_to = {m["To"]: m for m in messages}
+        assert set(by_to) == invited | leads
+        body = by_to["mentor@uppsala.example.org"].get_body(("plain",)).get_content()
+        assert f"http://127.0.0.1/moten/{meeting.id}" in body  # where to answer
+        first = calendar_of(by_to["mentor@uppsala.example.org"])
+        assert str(first["method"]) == "REQUEST"
+        event = only_event(first)
+        assert (str(event["uid"]), int(event["sequence"])) == (uid, 0)
+        assert event.decoded("dtstart") == meeting.starts_at
+        assert by_to[next(iter(leads))]["Subject"].startswith("Kopia av inbjudan")
+
+        # Moving the meeting tells everyone: same UID, higher SEQUENCE.
+        local = to_local(meeting.starts_at)
+        services.update_meeting(
+            db.session,
+            meeting,
+            services.MeetingChange(
+                day=local.date() + timedelta(days=1),
+                start=time(13),
+                end=time(16),
+                location="Stadshuset, Botkyrka",
+                video_link=None,
+                agenda=None,
+                accessibility_info=None,
+            ),
+            now=START,
+            user_id=None,
+            expected_version=meeting.version,
+            sender="modell@example.org",
+        )
+        db.session.commit()
+        updates = smtp.wait_for(len(messages) + len(invited))[len(messages) :]
+        assert len(updates) == len(invited)
+        event = only_event(calendar_of(updates[0]))
+        assert (str(event["uid"]), int(event["sequence"])) == (uid, 1)
+        assert to_local(event.decoded("dtstart")).hour == 13
+        assert str(event["location"]) == "Stadshuset, Botkyrka"
+
+        services.cancel_meeting(
+            db.session,
+            meeting,
+            reason="Sjukdom",
+            now=START,
+            user_id=None,
+            sender="modell@example.org",
+        )
+        db.session.commit()
+        cancels = smtp.wait_for(len(messages) + 2 * len(invited))[len(messages) + len(invited) :]
+        cal = calendar_of(cancels[0])
+        assert str(cal["method"]) == "CANCEL"
+        event = only_event(cal)
+        assert (str(event["uid"]), int(event["sequence"]), str(event["status"])) == (
+            uid,
+            2,
+            "CANCELLED",
+        )
+
+
+def test_a_change_that_does_not_move_the_meeting_sends_nothing(app, ctx):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    services.send_invitations(db.session, meeting, now=START, user_id=None)
+    db.session.flush()
+    local = to_local(meeting.starts_at)
+    informed = services.update_meeting(
+        db.session,
+        meeting,
+        services.MeetingChange(
+            day=local.date(),
+            start=local.time(),
+            end=to_local(meeting.ends_at).time(),
+            location=None,
+            video_link=None,
+            agenda="# Dagordning",
+            accessibility_info=None,
+        ),
+        now=START,
+        user_id=None,
+    )
+    assert not informed and meeting.ical_sequence == 0
+    with pytest.raises(RuleViolation):
+        services.update_meeting(
+            db.session,
+            meeting,
+            services.MeetingChange(
+                day=local.date(),
+                start=time(15),
+                end=time(14),
+                location=None,
+                video_link=None,
+                agenda=None,
+                accessibility_info=None,
+            ),
+            now=START,
+            user_id=None,
+        )
+
+
+def test_attendance_is_shown_by_function_per_organisation_and_meeting(app, ctx):
+    cohort = start_demo()
+    meeting = group_meeting(cohort, "Botkyrka")
+    services.send_invitations(db.session, meeting, now=START, user_id=None)
+    db.session.flush()
+    came = {
+        i.id
+        for i in meeting.invitations
+        if i.person.organisation.name == "Botkyrka" and i.person.function != "politician"
+    }
+    with pytest.raises(RuleViolation):
+        services.record_attendance(db.session, meeting, came, now=START, user_id=None)
+    services.record_attendance(db.session, meeting, came, now=meeting.starts_at, user_id=None)
+    rows = {
+        r.organisation: r
+        for r in services.attendance_by_function([meeting], meeting.group.participations)
+    }
+    assert rows["Botkyrka"].by_meeting[meeting.id] == {
+        "politician": False,
+        "manager": True,
+        "strategist": True,
+    }
+    assert rows["Västerås"].by_meeting[meeting.id] == {
+        "politician": False,
+        "manager": False,
+        "strategist": False,
+    }
+    assert meeting.status == "held"
+
+
+def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(app, ctx):
+    cohort = start_demo()
+    mine = group_meeting(cohort, "Botkyrka")
+    other = group_meeting(cohort, "Askersund")
+    for m in (mine, other):
+        services.send_invitations(db.session, m, now=START, user_id=None)
+    user = db.session.scalar(sa.select(User).where(User.email == DEMO["mentor"]))
+    token = services.renew_feed(db.session, user, now=START)
+    db.session.commit()
+    client = app.test_client()
+    response = client.get(f"/moten/kalender/{token}.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    cal = icalendar.Calendar.from_ical(response.data)
+    assert [str(e["uid"]) for e in cal.walk("VEVENT")] == [mine.ical_uid]
+    newer = services.renew_feed(db.session, user, now=START)
+    db.session.commit()
+    assert client.get(f"/moten/kalender/{token}.ics").status_code == 404
+    assert client.get(f"/moten/kalender/{newer}.ics").status_code == 200
+    services.revoke_feed(db.session, user, now=START)
+    db.session.commit()
+    assert client.get(f"/moten/kalender/{newer}.ics").status_code == 404
+
+
+def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(app, ctx, tmp_path):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    folder = tmp_path / "files"
+    doc = services.store_document(
+        db.session,
+        meeting,
+        filename="../../minnes.pdf",
+        content=b"%PDF-1.4",
+        folder=folder,
+        max_bytes=100,
+        now=START,
+        user_id=None,
+    )
+    assert doc.filename == "minnes.pdf" and (folder / doc.stored_name).read_bytes() == b"%PDF-1.4"
+    assert Path(doc.stored_name).parent == Path(".")
+    with pytest.raises(RuleViolation, match="typ"):
+        services.store_document(
+            db.session,
+            meeting,
+            filename="virus.exe",
+            content=b"MZ",
+            folder=folder,
+            max_bytes=100,
+            now=START,
+            user_id=None,
+        )
+    with pytest.raises(RuleViolation, match="MB"):
+        services.store_document(
+            db.session,
+            meeting,
+            filename="stor.pdf",
+            content=b"x" * 101,
+            folder=folder,
+            max_bytes=100,
+            now=START,
+            user_id=None,
+        )
+
+
+def test_pmi_is_one_per_person_and_meeting_and_not_empty(app, ctx):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    user = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
+    with pytest.raises(RuleViolation):
+        services.save_pmi(
+            db.session, meeting, user, plus=" ", minus=None, interesting=None, now=START
+        )
+    services.save_pmi(
+        db.session, meeting, user, plus="Bra samtal", minus=None, interesting=None, now=START
+    )
+    services.save_pmi(
+        db.session,
+        meeting,
+        user,
+        plus="Bra samtal",
+        minus="För kort",
+        interesting="Västerås uppföljning",
+        now=START,
+    )
+    db.session.flush()
+    (feedback,) = services.pmi_for(db.session, [meeting])[meeting.id]
+    assert (feedback.minus, feedback.interesting) == ("För kort", "Västerås uppföljning")
+
+
+def test_the_host_sets_the_time_in_swedish_time_and_the_agenda_is_sanitised(app):
+    with app.app_context():
+        meeting_id = group_meeting(start_demo(), "Botkyrka").id
+        db.session.commit()
+    client = app.test_client()
+    login(client, DEMO["participant"])  # Botkyrka hosts
+    url = f"/moten/{meeting_id}/andra"
+    page = client.get(url).get_data(True)
+    version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    response = post_form(
+        client,
+        url,
+        {
+            "version": version,
+            "day": "2019-06-27",
+            "start": "09:30",
+            "end": "15:00",
+            "location": "Tumba",
+            "agenda": "# Dagordning\n\n- Nuläget\n\n<script>alert(1)</script>",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert meeting.starts_at == datetime(2019, 6, 27, 7, 30, tzinfo=UTC)  # summer: UTC+2
+    html = client.get(f"/moten/{meeting_id}").get_data(True)
+    assert "<h1>Dagordning</h1>" in html or "<h1>Dagordning" in html
+    assert "<script>alert(1)</script>" not in html
+    # An end before the start is refused beside the field, with what was typed kept.
+    page = client.get(url).get_data(True)
+    version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    response = post_form(
+        client,
+        url,
+        {
+            "version": str(version),
+            "day": "2019-06-27",
+            "start": "15:00",
+            "end": "09:00",
+            "location": "Tumba",
+        },
+    )
+    html = response.get_data(True)
+    assert 'id="end-error"' in html and 'value="Tumba"' in html
