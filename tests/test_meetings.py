@@ -260,6 +260,24 @@ def test_attendance_is_shown_by_function_per_organisation_and_meeting(app, ctx):
     assert meeting.status == "held"
 
 
+def test_the_cohort_page_sums_attendance_by_function_per_organisation(app):
+    with app.app_context():
+        cohort = start_demo()
+        meeting = group_meeting(cohort, "Botkyrka")
+        services.send_invitations(db.session, meeting, now=START, user_id=None)
+        db.session.flush()
+        came = {i.id for i in meeting.invitations if i.person.function == "strategist"}
+        services.record_attendance(db.session, meeting, came, now=meeting.starts_at, user_id=None)
+        db.session.commit()
+        cohort_id = cohort.id
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    html = client.get(f"/moten/omgang/{cohort_id}").get_data(True)
+    row = html[html.index('<th scope="row">Botkyrka') :]
+    row = row[: row.index("</tr>")]
+    assert [c.split("</td>")[0] for c in row.split("<td>")[1:]] == ["0 av 1", "0 av 1", "1 av 1"]
+
+
 def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(app, ctx):
     cohort = start_demo()
     mine = group_meeting(cohort, "Botkyrka")

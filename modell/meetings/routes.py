@@ -76,6 +76,14 @@ def cohort_calendar(cohort_id: int):
         checklists={m.id: services.checklist(m, day) for m in meetings},
         today=day,
         pmi=services.pmi_for(db.session, meetings) if current_user.is_staff else {},
+        summary=services.attendance_summary(
+            meetings,
+            [
+                p
+                for p in cohort.participations
+                if p.group is not None and may_view(current_user, p.group)
+            ],
+        ),
         **_labels(),
     )
 

@@ -713,6 +713,31 @@ def attendance_by_function(
     return rows
 
 
+def attendance_summary(
+    meetings: list[Meeting], participations: list[Participation]
+) -> list[tuple[str, str, dict]]:
+    """For the cohort: per organisation and function, in how many of the held meetings it
+    was invited to that function took part: (organisation, role, {function: (came, held)})."""
+    held = [m for m in meetings if m.status == "held"]
+    rows = attendance_by_function(held, participations)
+    by_org = {p.organisation.name: p for p in participations}
+    summary = []
+    for row in rows:
+        org_id = by_org[row.organisation].organisation_id
+        concerned = [m for m in held if org_id in _organisation_ids(m)]
+        summary.append(
+            (
+                row.organisation,
+                row.role,
+                {
+                    f: (sum(1 for m in concerned if row.by_meeting[m.id][f]), len(concerned))
+                    for f in CORE_FUNCTIONS
+                },
+            )
+        )
+    return summary
+
+
 def save_documentation(
     session: Session,
     meeting: Meeting,
