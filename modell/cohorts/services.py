@@ -28,7 +28,7 @@ from modell.cohorts.models import (
 )
 from modell.core import audit
 from modell.core.access import may_view
-from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
+from modell.core.errors import NeedsConfirmation, RuleViolation, check_version
 from modell.core.timeutil import to_local
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
@@ -144,16 +144,6 @@ def load_cohort(session: Session, cohort_id: int) -> Cohort | None:
     )
 
 
-def _check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleEdit(
-            _l(
-                "Someone else changed this while you were editing. Their version is shown; "
-                "what you wrote is kept in the form below: check it and send it again."
-            )
-        )
-
-
 def update_cohort(
     session: Session,
     cohort: Cohort,
@@ -164,7 +154,7 @@ def update_cohort(
     **values,
 ) -> None:
     """Change a cohort's name, dates and description (its template only while a draft)."""
-    _check_version(cohort, expected_version)
+    check_version(cohort, expected_version)
     if values.get("template_id") not in (None, cohort.template_id) and cohort.status != "draft":
         raise RuleViolation(
             _l("The programme model is fixed once the cohort has opened."), field="template_id"
@@ -237,7 +227,7 @@ def change_status(
 ) -> None:
     """Move the cohort one step along draft → open → forming → running (concluding has
     its own service, since it needs each participation's outcome)."""
-    _check_version(cohort, expected_version)
+    check_version(cohort, expected_version)
     if to == "concluded":
         raise RuleViolation(_l("Conclude the cohort with each participant's outcome."))
     problems = transition_blockers(session, cohort, to, today=to_local(now).date())
@@ -270,7 +260,7 @@ def conclude(
 ) -> list[OrganisationTitle]:
     """Conclude a running cohort: every participation is marked completed or not completed
     (with a reason); mentors that completed an earlier cohort earn their title."""
-    _check_version(cohort, expected_version)
+    check_version(cohort, expected_version)
     if cohort.status != "running":
         raise RuleViolation(_l("Only a running cohort can be concluded."))
     active = [p for p in cohort.participations if p.status == "active"]
@@ -665,7 +655,7 @@ def save_group(
     registrations; mentors and support organisations take part through the group. An
     organisation is in at most one group per cohort."""
     if group is not None:
-        _check_version(group, expected_version)
+        check_version(group, expected_version)
     if cohort.status not in ("forming", "running"):
         raise RuleViolation(_l("Groups are formed while the cohort is forming groups or running."))
     if not draft.benchmarking:
@@ -789,7 +779,7 @@ def delete_group(
     expected_version: int | None = None,
 ) -> None:
     """Dissolve a group while groups are being formed: its participants become ungrouped."""
-    _check_version(group, expected_version)
+    check_version(group, expected_version)
     cohort = group.cohort
     if cohort.status != "forming":
         raise RuleViolation(_l("Groups can be dissolved only while groups are being formed."))

@@ -4,6 +4,8 @@ Routes catch these and show the message beside the field it names (or above the 
 nothing is stored, because the service raises before anything is committed.
 """
 
+from flask_babel import lazy_gettext as _l
+
 
 class RuleViolation(Exception):
     def __init__(self, message: str, field: str | None = None):
@@ -22,3 +24,14 @@ class NeedsConfirmation(RuleViolation):
     def __init__(self, warnings: list[str], field: str | None = "exception_reason"):
         super().__init__("; ".join(str(w) for w in warnings), field)
         self.warnings = warnings
+
+
+def check_version(obj, expected_version: int | None) -> None:
+    """Optimistic locking: refuse a change made from a form that showed an older version."""
+    if expected_version is not None and obj.version != expected_version:
+        raise StaleEdit(
+            _l(
+                "Someone else changed this while you were editing. Their version is shown; "
+                "what you wrote is kept in the form below: check it and send it again."
+            )
+        )

@@ -2,12 +2,14 @@
 
 import nh3
 from flask import Flask, render_template, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+
+from modell.core.timeutil import to_local
 
 # Fields never echoed back into a page.
 _SECRET_FIELDS = {"csrf_token", "password", "password2", "new_password", "current_password"}
@@ -58,6 +60,18 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["timespan"] = timespan
+
+
+def timespan(start, end=None) -> str:
+    """ "torsdag 4 april 2019 10:00–15:00" in Stockholm time (the end's date if it differs)."""
+    if start is None:
+        return ""
+    text = f"{format_date(start, 'full')} {format_time(start, 'short')}"
+    if end is not None:
+        same_day = to_local(start).date() == to_local(end).date()
+        text += "–" + (format_time(end, "short") if same_day else format_datetime(end, "short"))
+    return text
 
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})

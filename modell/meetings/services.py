@@ -24,7 +24,7 @@ from modell.auth.models import User
 from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.cohorts.services import cohort_started
 from modell.core import audit, mail
-from modell.core.errors import RuleViolation, StaleEdit
+from modell.core.errors import RuleViolation, check_version
 from modell.core.timeutil import STOCKHOLM, local_to_utc, to_local
 from modell.meetings.models import (
     CalendarFeed,
@@ -140,16 +140,6 @@ class MeetingChange:
     host_organisation_id: int | None = None
 
 
-def _check_version(meeting: Meeting, expected: int | None) -> None:
-    if expected is not None and meeting.version != expected:
-        raise StaleEdit(
-            _l(
-                "Someone else changed this while you were editing. Their version is shown; "
-                "what you wrote is kept in the form below: check it and send it again."
-            )
-        )
-
-
 def update_meeting(
     session: Session,
     meeting: Meeting,
@@ -162,7 +152,7 @@ def update_meeting(
 ) -> bool:
     """Set date, time, place and agenda. When the meeting has been sent, a change of time or
     place goes to everyone invited with an updated calendar entry. Returns whether it did."""
-    _check_version(meeting, expected_version)
+    check_version(meeting, expected_version)
     if meeting.status == "cancelled":
         raise RuleViolation(_l("The meeting is cancelled."))
     starts = local_to_utc(change.day, change.start)
