@@ -144,7 +144,7 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         )
     may_give_pmi = (
         current_user.organisation_id is not None
-        and current_user.organisation_id in services._organisation_ids(meeting)
+        and current_user.organisation_id in services.organisation_ids(meeting)
     )
     return render_template(
         "meetings/meeting.html",
@@ -415,7 +415,7 @@ def document(document_id: int):
 @login_required
 def pmi(meeting_id: int):
     meeting = _post(meeting_id, change=False)
-    if current_user.organisation_id not in services._organisation_ids(meeting):
+    if current_user.organisation_id not in services.organisation_ids(meeting):
         abort(403)
     form = PmiForm()
     if not form.validate_on_submit():

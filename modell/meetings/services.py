@@ -237,7 +237,7 @@ def update_checklist(
             setattr(meeting, key, bool(values[key]))
     if note_taker_id is not None:
         person = session.get(Person, note_taker_id)
-        if person is None or person.organisation_id not in _organisation_ids(meeting):
+        if person is None or person.organisation_id not in organisation_ids(meeting):
             raise RuleViolation(
                 _l("Choose a person from the meeting's organisations."), field="note_taker_id"
             )
@@ -319,7 +319,7 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
 # --- invitations ------------------------------------------------------------------------------
 
 
-def _organisation_ids(meeting: Meeting) -> set[int]:
+def organisation_ids(meeting: Meeting) -> set[int]:
     """The organisations a meeting is for: its group (participants, mentors, support
     organisations) or, for a cohort-wide meeting, everyone in the cohort."""
     participations = (
@@ -332,7 +332,7 @@ def invitees(session: Session, meeting: Meeting) -> list[Person]:
     """Every active person of the meeting's organisations (and an audience, if the meeting
     kind has one, like the strategists' preparatory meeting)."""
     stmt = sa.select(Person).where(
-        Person.organisation_id.in_(_organisation_ids(meeting)),
+        Person.organisation_id.in_(organisation_ids(meeting)),
         Person.active.is_(True),
         Person.email.is_not(None),
     )
@@ -714,7 +714,7 @@ def attendance_summary(
     summary = []
     for row in rows:
         org_id = by_org[row.organisation].organisation_id
-        concerned = [m for m in held if org_id in _organisation_ids(m)]
+        concerned = [m for m in held if org_id in organisation_ids(m)]
         summary.append(
             (
                 row.organisation,
