@@ -179,6 +179,11 @@ CASES = {
     "meetings.edit": [("GET", "/moten/{own_meeting}/andra", host_or_staff(200))],
     "meetings.checklist": [("POST", "/moten/{own_meeting}/checklista", host_or_staff(302))],
     "meetings.invite": [("POST", "/moten/{own_meeting}/bjud-in", host_or_staff(302))],
+    # The personal link in the invitation: no login needed, the link is the key.
+    "meetings.answer": [
+        ("GET", "/moten/svar/{answer_token}", expect(200, anonymous=200)),
+        ("GET", "/moten/svar/not-a-token", expect(404, anonymous=404)),
+    ],
     "meetings.attendance": [("GET", "/moten/{own_meeting}/narvaro", host_or_staff(200))],
     "meetings.documentation": [("POST", "/moten/{own_meeting}/dokumentation", host_or_staff(302))],
     # Without a file: the form again with its error.
@@ -334,6 +339,9 @@ def _ids(app) -> dict:
                 )
             ),
             "document": document.id,
+            "answer_token": meetings.answer_token(
+                own_meeting.invitations[0].id, app.config["SECRET_KEY"]
+            ),
             "feed_token": feed_token,
             "cohort": cohort.id,
             "open_cohort": open_cohort.id,

@@ -408,3 +408,63 @@ def test_the_host_sets_the_time_in_swedish_time_and_the_agenda_is_sanitised(app)
     )
     html = response.get_data(True)
     assert 'id="end-error"' in html and 'value="Tumba"' in html
+
+
+def test_people_without_an_account_answer_from_the_link_in_their_invitation(mail_app, smtp):
+    with mail_app.app_context():
+        meeting = group_meeting(start_demo(), "Botkyrka")
+        count = services.send_invitations(db.session, meeting, now=START, user_id=None)
+        db.session.commit()
+        meeting_id = meeting.id
+    politician = next(
+        m for m in smtp.wait_for(count) if m["To"] == "politician@vasteras.example.org"
+    )
+    body = politician.get_body(("plain",)).get_content()
+    link = next(w for w in body.split() if "/moten/svar/" in w)
+    path = link.replace("http://127.0.0.1", "")
+
+    client = mail_app.test_client()  # not logged in
+    page = client.get(path)
+    assert page.status_code == 200 and "Kommer du?" in page.get_data(True)
+    response = post_form(client, path, {"response": "yes", "diet": "Glutenfri"})
+    assert response.status_code == 302
+    with mail_app.app_context():
+        invitation = next(
+            i
+            for i in db.session.get(Meeting, meeting_id).invitations
+            if i.person.email == "politician@vasteras.example.org"
+        )
+        assert (invitation.response, invitation.diet) == ("yes", "Glutenfri")
+    # A link that was tampered with leads nowhere.
+    assert client.get(path[:-3] + "abc").status_code == 404
+
+
+def test_the_copy_goes_to_the_cohorts_project_lead_when_one_is_named(app):
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    with app.app_context():
+        cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
+        everyone = set(services.project_lead_emails(db.session, cohort))
+        admin_id = db.session.scalar(sa.select(User.id).where(User.email == DEMO["admin"]))
+        cohort_id, template_id = cohort.id, cohort.template_id
+    url = f"/omgangar/{cohort_id}/andra"
+    page = client.get(url).get_data(True)
+    version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    response = post_form(
+        client,
+        url,
+        {
+            "version": version,
+            "name": COHORT_NAME,
+            "template_id": str(template_id),
+            "registration_deadline": "2018-10-30",
+            "starts_on": "2019-02-07",
+            "ends_on": "2019-12-31",
+            "project_lead_id": str(admin_id),
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        cohort = db.session.get(Cohort, cohort_id)
+        assert everyone == {DEMO["coordinator"]}
+        assert services.project_lead_emails(db.session, cohort) == [DEMO["admin"]]

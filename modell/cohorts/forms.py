@@ -68,6 +68,13 @@ class CohortForm(VersionedForm):
     starts_on = DateField(_l("Starts (joint kickoff)"), validators=[DataRequired()])
     ends_on = DateField(_l("Ends"), validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    project_lead_id = SelectField(
+        _l("SKR's project lead"),
+        coerce=int_or_none,
+        choices=[],
+        validators=[Optional()],
+        description=_l("Gets a copy of every meeting invitation; if none, all coordinators do."),
+    )
 
     def validate_registration_deadline(self, field):
         if field.data and self.starts_on.data and field.data >= self.starts_on.data:

@@ -70,6 +70,14 @@ def _template_choices(form: CohortForm) -> None:
         .order_by(ProgrammeTemplate.name)
     ).all()
     form.template_id.choices = options(((t.id, t.name) for t in templates), blank=True)
+    from modell.auth.models import User  # auth builds on cohorts' neighbours: import late
+
+    leads = db.session.execute(
+        sa.select(User.id, User.name)
+        .where(User.role.in_(("admin", "coordinator")), User.active.is_(True))
+        .order_by(User.name)
+    ).all()
+    form.project_lead_id.choices = options(((u.id, u.name) for u in leads), blank=True)
 
 
 @bp.route("/ny", methods=["GET", "POST"])
@@ -90,6 +98,7 @@ def create():
             starts_on=form.starts_on.data,
             ends_on=form.ends_on.data,
             description=form.description.data or None,
+            project_lead_id=form.project_lead_id.data,
         )
         db.session.commit()
         flash(_("The cohort %(name)s is created as a draft.", name=cohort.name), "success")
@@ -121,6 +130,7 @@ def edit(cohort_id: int):
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 description=form.description.data or None,
+                project_lead_id=form.project_lead_id.data,
             )
             db.session.commit()
             flash(_("The cohort is saved."), "success")

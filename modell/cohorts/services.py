@@ -105,8 +105,10 @@ def create_cohort(
     starts_on: date | None = None,
     ends_on: date | None = None,
     description: str | None = None,
+    project_lead_id: int | None = None,
 ) -> Cohort:
     cohort = Cohort(
+        project_lead_id=project_lead_id,
         name=name,
         template=template,
         status="draft",

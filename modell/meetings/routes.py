@@ -334,6 +334,36 @@ def respond(meeting_id: int):
         return _refused(meeting_id, error, form, "response")
 
 
+@bp.route("/svar/<token>", methods=["GET", "POST"])
+def answer(token: str):
+    """Answer from the link in the invitation, without an account: the link is personal."""
+    invitation = services.invitation_for_token(db.session, token, current_app.config["SECRET_KEY"])
+    if invitation is None:
+        abort(404)
+    form = ResponseForm(obj=invitation if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.respond(
+                db.session,
+                invitation,
+                response=form.response.data,
+                diet=form.diet.data,
+                needs_hearing_loop=form.needs_hearing_loop.data,
+                other_needs=form.other_needs.data,
+                now=now(),
+                user_id=None,
+            )
+            db.session.commit()
+            flash(_("Your answer is saved. Thank you!"), "success")
+            return redirect(url_for("meetings.answer", token=token))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template(
+        "meetings/answer.html", invitation=invitation, meeting=invitation.meeting, form=form
+    )
+
+
 @bp.route("/<int:meeting_id>/narvaro", methods=["GET", "POST"])
 @login_required
 def attendance(meeting_id: int):

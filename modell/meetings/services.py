@@ -18,6 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vCalAddress
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session, selectinload
 
 from modell.auth.models import User
@@ -414,6 +415,7 @@ def _send(
             meeting,
             invitation.person.email,
             invitation.person,
+            invitation=invitation,
             now=now,
             sender=sender,
             update=update,
@@ -438,6 +440,7 @@ def _queue_one(
     cancel: bool = False,
     reason: str | None = None,
     copy: bool = False,
+    invitation: Invitation | None = None,
 ) -> None:
     method = "CANCEL" if cancel else "REQUEST"
     with force_locale("sv"):
@@ -451,9 +454,15 @@ def _queue_one(
             subject = _("Invitation: %(title)s", title=meeting.title)
         # Built by hand: mail is also sent outside a request (the scheduler), where url_for
         # has no host to build from.
-        meeting_url = f"{current_app.config['BASE_URL'].rstrip('/')}/moten/{meeting.id}"
+        base = current_app.config["BASE_URL"].rstrip("/")
+        meeting_url = f"{base}/moten/{meeting.id}"
+        answer_url = None
+        if invitation is not None:
+            token = answer_token(invitation.id, current_app.config["SECRET_KEY"])
+            answer_url = f"{base}/moten/svar/{token}"
         context = {
             "meeting_url": meeting_url,
+            "answer_url": answer_url,
             "meeting": meeting,
             "person": person,
             "update": update,
@@ -614,6 +623,22 @@ def meetings_for_person(session: Session, person_id: int | None) -> list[Meeting
 
 
 # --- answers, attendance, documentation, feedback -----------------------------------------------
+
+
+_ANSWER_SALT = "modell-meeting-answer"
+
+
+def answer_token(invitation_id: int, secret_key: str) -> str:
+    """The personal link in the invitation: people without an account answer with it."""
+    return URLSafeSerializer(secret_key, salt=_ANSWER_SALT).dumps(invitation_id)
+
+
+def invitation_for_token(session: Session, token: str, secret_key: str) -> Invitation | None:
+    try:
+        invitation_id = URLSafeSerializer(secret_key, salt=_ANSWER_SALT).loads(token)
+    except BadSignature:
+        return None
+    return session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
 
 
 def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
