@@ -117,6 +117,13 @@ CASES = {
         ),
         ("GET", f"/omgangar/anmalningar/{MISSING}", expect(404)),
     ],
+    "cohorts.edit_registration": [
+        (
+            "GET",
+            "/omgangar/anmalningar/{registration}/andra",
+            expect(403, admin=200, coordinator=200, participant=200),
+        )
+    ],
     "cohorts.new_group": [("GET", "/omgangar/{cohort}/grupper/ny", staff_only())],
     "cohorts.edit_group": [
         ("GET", "/omgangar/grupper/{own_group}/andra", staff_only()),
@@ -212,6 +219,13 @@ CASES = {
     "meetings.renew_feed": [("POST", "/moten/kalender/ny", expect(200))],
     "meetings.revoke_feed": [("POST", "/moten/kalender/avsluta", expect(302))],
     # Changes last: they remove what they act on.
+    "cohorts.withdraw_registration": [
+        (
+            "POST",
+            "/omgangar/anmalningar/{registration}/aterkalla",
+            expect(403, admin=302, coordinator=302, participant=302),
+        )
+    ],
     "meetings.cancel": [
         ("POST", "/moten/{kickoff}/stall-in", expect(403, admin=302, coordinator=302))
     ],

@@ -96,6 +96,15 @@ def test_a_member_registers_its_own_organisation_and_bad_input_is_kept_beside_th
         }
     # A second visit shows the registration instead of a new form.
     assert client.get(url).headers["Location"].endswith(f"/omgangar/anmalningar/{registration.id}")
+    # Before the deadline and the decision the organisation corrects it; the form starts
+    # from what it sent.
+    edit_url = f"/omgangar/anmalningar/{registration.id}/andra"
+    page = client.get(edit_url).get_data(True)
+    assert 'value="pia@example.org"' in page and "Hemtjänst" in page
+    response = post_form(client, edit_url, {**FULL_REGISTRATION, "themes": "Äldreomsorg"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(InterestRegistration, registration.id).themes == "Äldreomsorg"
 
 
 def test_after_the_deadline_the_form_is_closed(app):

@@ -260,6 +260,33 @@ def test_a_registration_names_politician_manager_and_strategist_and_commits_to_m
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InterestRegistration)) == 0
 
 
+def test_an_open_undecided_registration_can_be_corrected_or_withdrawn_and_made_again(app, ctx):
+    cohort = open_cohort()
+    r = services.submit_registration(
+        db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
+    )
+    services.update_registration(
+        db.session, r, registration_data(themes="Äldreomsorg"), now=AUTUMN_2019, user_id=None
+    )
+    assert r.themes == "Äldreomsorg" and len(r.contacts) == 3
+    services.withdraw_registration(db.session, r, now=AUTUMN_2019, user_id=None)
+    assert r.status == "withdrawn"
+    again = services.submit_registration(
+        db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
+    )
+    assert again.id == r.id and again.status == "submitted"
+    late = datetime(2019, 11, 2, 9, tzinfo=UTC)
+    with pytest.raises(RuleViolation, match="bara ändras"):
+        services.update_registration(
+            db.session, r, registration_data(themes="Sent"), now=late, user_id=None
+        )
+    services.decide_registration(
+        db.session, r, accept=True, reason=None, now=AUTUMN_2019, user_id=None
+    )
+    with pytest.raises(RuleViolation, match="bara ändras"):
+        services.withdraw_registration(db.session, r, now=AUTUMN_2019, user_id=None)
+
+
 def test_declining_needs_a_reason_and_accepting_makes_a_participant(app, ctx):
     cohort = open_cohort()
     r = services.submit_registration(

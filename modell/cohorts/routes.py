@@ -29,7 +29,7 @@ from modell.cohorts.models import (
     InterestRegistration,
     ProgrammeTemplate,
 )
-from modell.core.access import may_view, require_staff, require_view
+from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
@@ -325,7 +325,8 @@ def register(cohort_id: int):
         taken = set(
             db.session.scalars(
                 sa.select(InterestRegistration.organisation_id).where(
-                    InterestRegistration.cohort_id == cohort.id
+                    InterestRegistration.cohort_id == cohort.id,
+                    InterestRegistration.status != "withdrawn",
                 )
             )
         )
@@ -338,7 +339,7 @@ def register(cohort_id: int):
     else:
         del form.organisation_id
         existing = services.registration_for(db.session, cohort, current_user.organisation_id)
-        if existing is not None:
+        if existing is not None and existing.status != "withdrawn":
             return redirect(url_for("cohorts.registration", registration_id=existing.id))
     if form.validate_on_submit():
         org_id = form.organisation_id.data if staff else current_user.organisation_id
@@ -365,6 +366,67 @@ def register(cohort_id: int):
                 db.session.rollback()
                 add_error(form, error.message, error.field)
     return render_template("cohorts/register.html", form=form, cohort=cohort)
+
+
+def _fill_registration_form(form: RegistrationForm, registration: InterestRegistration) -> None:
+    form.process(obj=registration)
+    extra = [
+        c
+        for c in registration.contacts
+        if c.function not in ("politician", "manager", "strategist")
+    ]
+    for c in registration.contacts:
+        if c.function in ("politician", "manager", "strategist"):
+            form[f"{c.function}_name"].data = c.name
+            form[f"{c.function}_email"].data = c.email
+            form[f"{c.function}_phone"].data = c.phone
+    if extra:
+        form.extra_function.data, form.extra_name.data = extra[0].function, extra[0].name
+        form.extra_email.data = extra[0].email
+
+
+@bp.route("/anmalningar/<int:registration_id>/andra", methods=["GET", "POST"])
+@login_required
+def edit_registration(registration_id: int):
+    registration = db.get_or_404(InterestRegistration, registration_id)
+    require_change(registration)
+    form = RegistrationForm()
+    del form.organisation_id
+    if request.method == "GET":
+        _fill_registration_form(form, registration)
+    elif form.validate_on_submit():
+        try:
+            services.update_registration(
+                db.session,
+                registration,
+                _registration_data(form),
+                now=now(),
+                user_id=current_user.id,
+            )
+            db.session.commit()
+            flash(_("The interest registration is saved."), "success")
+            return redirect(url_for("cohorts.registration", registration_id=registration.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template(
+        "cohorts/register.html", form=form, cohort=registration.cohort, registration=registration
+    )
+
+
+@bp.route("/anmalningar/<int:registration_id>/aterkalla", methods=["POST"])
+@login_required
+def withdraw_registration(registration_id: int):
+    registration = db.get_or_404(InterestRegistration, registration_id)
+    require_change(registration)
+    try:
+        services.withdraw_registration(db.session, registration, now=now(), user_id=current_user.id)
+        db.session.commit()
+        flash(_("The interest registration is withdrawn."), "success")
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(url_for("cohorts.registration", registration_id=registration_id))
 
 
 @bp.route("/<int:cohort_id>/anmalningar")
@@ -416,8 +478,11 @@ def registration(registration_id: int):
             except RuleViolation as error:
                 db.session.rollback()
                 add_error(form, error.message, error.field)
+    editable = may_change(current_user, registration) and registration.status == "submitted"
+    editable = editable and services.registration_open(registration.cohort, today())
     return render_template(
         "cohorts/registration.html",
+        editable=editable,
         registration=registration,
         form=form,
         fee_labels=FEE_PAYER_LABELS,

@@ -400,6 +400,37 @@ def registration_for(
     )
 
 
+def _check_registration_data(data: RegistrationData) -> None:
+    if data.mentor_commitment is not True:
+        raise RuleViolation(
+            _l("Taking part includes being a mentor in the next cohort: confirm the commitment."),
+            field="mentor_commitment",
+        )
+    functions = {c.function for c in data.contacts}
+    if any(f not in functions for f in CORE_FUNCTIONS):
+        raise RuleViolation(_l("Name a politician, a manager and a strategist."))
+
+
+def _fill(registration: InterestRegistration, data: RegistrationData) -> None:
+    for key in (
+        "decision_date",
+        "decision_body",
+        "decision_reference",
+        "cemr_signed",
+        "themes",
+        "core_activities",
+        "area",
+        "mentor_commitment",
+        "fee_payer",
+        "fee_payer_note",
+    ):
+        setattr(registration, key, getattr(data, key))
+    registration.contacts = [
+        RegistrationContact(function=c.function, name=c.name, email=c.email, phone=c.phone)
+        for c in data.contacts
+    ]
+
+
 def submit_registration(
     session: Session,
     cohort: Cohort,
@@ -410,61 +441,52 @@ def submit_registration(
     user_id: int | None,
 ) -> InterestRegistration:
     """An organisation's interest registration. One per organisation and cohort, only while
-    the cohort is open and the deadline has not passed (the database checks both too)."""
+    the cohort is open and the deadline has not passed (the database checks both too).
+    An organisation that withdrew may register again: its registration comes back."""
     today = to_local(now).date()
     if not registration_open(cohort, today):
         raise RuleViolation(_l("The interest registration for this cohort is closed."))
-    if registration_for(session, cohort, organisation.id) is not None:
+    existing = registration_for(session, cohort, organisation.id)
+    if existing is not None and existing.status != "withdrawn":
         raise RuleViolation(
             _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
             field="organisation_id",
         )
-    if data.mentor_commitment is not True:
-        raise RuleViolation(
-            _l("Taking part includes being a mentor in the next cohort: confirm the commitment."),
-            field="mentor_commitment",
+    _check_registration_data(data)
+    if existing is not None:
+        registration = existing
+        registration.status = "submitted"
+        registration.submitted_at, registration.submitted_on = now, today
+        registration.submitted_by_id = user_id
+        _fill(registration, data)
+    else:
+        registration = InterestRegistration(
+            cohort=cohort,
+            organisation=organisation,
+            submitted_by_id=user_id,
+            submitted_at=now,
+            submitted_on=today,
+            status="submitted",
         )
-    functions = {c.function for c in data.contacts}
-    missing = [f for f in CORE_FUNCTIONS if f not in functions]
-    if missing:
-        raise RuleViolation(_l("Name a politician, a manager and a strategist."))
-    registration = InterestRegistration(
-        cohort=cohort,
-        organisation=organisation,
-        submitted_by_id=user_id,
-        submitted_at=now,
-        submitted_on=today,
-        status="submitted",
-        decision_date=data.decision_date,
-        decision_body=data.decision_body,
-        decision_reference=data.decision_reference,
-        cemr_signed=data.cemr_signed,
-        themes=data.themes,
-        core_activities=data.core_activities,
-        area=data.area,
-        mentor_commitment=data.mentor_commitment,
-        fee_payer=data.fee_payer,
-        fee_payer_note=data.fee_payer_note,
-        contacts=[
-            RegistrationContact(function=c.function, name=c.name, email=c.email, phone=c.phone)
-            for c in data.contacts
-        ],
-    )
-    try:
-        with session.begin_nested():
-            session.add(registration)
-            session.flush()
-    except sa.exc.IntegrityError as error:
-        # The database has the last word: a registration that raced past the deadline or
-        # a second one for the same organisation.
-        if "registration_closed" in str(error.orig):
+        _fill(registration, data)
+        try:
+            with session.begin_nested():
+                session.add(registration)
+                session.flush()
+        except sa.exc.IntegrityError as error:
+            # The database has the last word: a registration that raced past the deadline
+            # or a second one for the same organisation.
+            if "registration_closed" in str(error.orig):
+                raise RuleViolation(
+                    _l("The interest registration for this cohort is closed.")
+                ) from None
             raise RuleViolation(
-                _l("The interest registration for this cohort is closed.")
+                _l(
+                    "%(name)s has already registered interest in this cohort.",
+                    name=organisation.name,
+                ),
+                field="organisation_id",
             ) from None
-        raise RuleViolation(
-            _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
-            field="organisation_id",
-        ) from None
     audit.record(
         session,
         now=now,
@@ -475,6 +497,40 @@ def submit_registration(
         organisation=organisation.name,
     )
     return registration
+
+
+def _editable_registration(registration: InterestRegistration, now: datetime) -> None:
+    if registration.status != "submitted" or not registration_open(
+        registration.cohort, to_local(now).date()
+    ):
+        raise RuleViolation(
+            _l("The registration can be changed only while it is open and not yet decided.")
+        )
+
+
+def update_registration(
+    session: Session,
+    registration: InterestRegistration,
+    data: RegistrationData,
+    *,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    """The organisation corrects its registration before the deadline and the decision."""
+    _editable_registration(registration, now)
+    _check_registration_data(data)
+    _fill(registration, data)
+    audit.record(session, now=now, user_id=user_id, action="registration_changed", obj=registration)
+
+
+def withdraw_registration(
+    session: Session, registration: InterestRegistration, *, now: datetime, user_id: int | None
+) -> None:
+    _editable_registration(registration, now)
+    registration.status = "withdrawn"
+    audit.record(
+        session, now=now, user_id=user_id, action="registration_withdrawn", obj=registration
+    )
 
 
 def decide_registration(
