@@ -406,3 +406,55 @@ def test_each_route_answers_each_role_as_expected(app, role):
             if not ok:
                 failures.append(f"{method} {url}: expected {want}, got {got}")
     assert failures == []
+
+
+JUNK = {
+    "version": "x",
+    "to": "nonsense",
+    "day": "not-a-date",
+    "start": "25:99",
+    "end": "",
+    "starts_on": "2019-02-30",
+    "registration_deadline": "yesterday",
+    "template_id": "abc",
+    "organisation_id": "-1",
+    "benchmarking": ["abc", "999999"],
+    "mentors": ["0"],
+    "groups": "zz",
+    "basis": "<script>",
+    "fingerprint": "'; DROP TABLE groups; --",
+    "response": "maybe",
+    "note_taker_id": "999999",
+    "seat_id": "abc",
+    "kind": "planet",
+    "function": "king",
+    "count": "-5",
+    "duration_hours": "NaN",
+    "prepares_key": "nope",
+    "attended": ["x", "999999"],
+    "outcome-1": "perhaps",
+    "name": "x" * 500,
+}
+
+
+@pytest.mark.parametrize("role", ["coordinator", "participant"])
+def test_no_route_answers_junk_with_a_server_error(app, role):
+    """Whatever is sent, the answer is a page or a refusal, never a 500."""
+    ids = _ids(app)
+    client = app.test_client()
+    login(client, USERS[role])
+    token = csrf_from(client.get("/konto/glomt-losenord").get_data(True))
+    errors = []
+    for endpoint, cases in CASES.items():
+        if endpoint in ("auth.logout", "static", "bootstrap.static"):
+            continue
+        for method, template, _expected in cases:
+            url = template.format(**ids)
+            responses = [client.post(url, data={**JUNK, "csrf_token": token})]
+            if method == "GET":  # the page itself, and its form posted with junk
+                query = {k: v for k, v in JUNK.items() if isinstance(v, str)}
+                responses.append(client.get(url, query_string=query))
+            for response in responses:
+                if response.status_code >= 500:
+                    errors.append(f"{method} {url}: {response.status_code}")
+    assert errors == []
