@@ -308,6 +308,19 @@ def cancel(meeting_id: int):
         return _refused(meeting_id, error, form, "cancel")
 
 
+def _respond(invitation, form: ResponseForm, user_id: int | None) -> None:
+    services.respond(
+        db.session,
+        invitation,
+        response=form.response.data,
+        diet=form.diet.data,
+        needs_hearing_loop=form.needs_hearing_loop.data,
+        other_needs=form.other_needs.data,
+        now=now(),
+        user_id=user_id,
+    )
+
+
 @bp.route("/<int:meeting_id>/svar", methods=["POST"])
 @login_required
 def respond(meeting_id: int):
@@ -319,16 +332,7 @@ def respond(meeting_id: int):
     if not form.validate_on_submit():
         return _meeting_page(meeting, forms={"response": form}, status=400)
     try:
-        services.respond(
-            db.session,
-            invitation,
-            response=form.response.data,
-            diet=form.diet.data,
-            needs_hearing_loop=form.needs_hearing_loop.data,
-            other_needs=form.other_needs.data,
-            now=now(),
-            user_id=current_user.id,
-        )
+        _respond(invitation, form, current_user.id)
         return _done(meeting, _("Your answer is saved."))
     except RuleViolation as error:
         return _refused(meeting_id, error, form, "response")
@@ -343,16 +347,7 @@ def answer(token: str):
     form = ResponseForm(obj=invitation if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            services.respond(
-                db.session,
-                invitation,
-                response=form.response.data,
-                diet=form.diet.data,
-                needs_hearing_loop=form.needs_hearing_loop.data,
-                other_needs=form.other_needs.data,
-                now=now(),
-                user_id=None,
-            )
+            _respond(invitation, form, None)
             db.session.commit()
             flash(_("Your answer is saved. Thank you!"), "success")
             return redirect(url_for("meetings.answer", token=token))
