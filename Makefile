@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast lint translations i18n-extract bench clean
+.PHONY: run test lint translations i18n-extract bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ run: .stamp-runtime translations
 test: .stamp-dev translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -rs $(PYTEST_ARGS)
+
+# Benchmarks: the suggested grouping and the busiest pages on a large cohort (SQLite).
+bench: .stamp-dev translations
+	$(BIN)/python -m bench.run
 
 lint: .stamp-dev
 	$(BIN)/ruff check .

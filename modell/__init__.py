@@ -26,12 +26,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    # The routes modules attach their views to the blueprints; importing them here (not
+    # from the packages) lets any script import a domain's models without its views.
     from modell.auth import bp as auth_bp
+    from modell.auth import routes as _auth  # noqa: F401
     from modell.cohorts import bp as cohorts_bp
+    from modell.cohorts import routes as _cohorts  # noqa: F401
+    from modell.cohorts import template_routes as _templates  # noqa: F401
     from modell.core.routes import bp as core_bp
     from modell.core.web import install as install_web
     from modell.meetings import bp as meetings_bp
+    from modell.meetings import routes as _meetings  # noqa: F401
     from modell.organisations import bp as organisations_bp
+    from modell.organisations import routes as _organisations  # noqa: F401
 
     for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp, meetings_bp):
         app.register_blueprint(bp)

@@ -59,24 +59,25 @@ class Proposal:
         return sum(g.km for g in self.groups)
 
 
-def _pair_cost(a: Point, b: Point) -> float:
-    penalty = THEME_PENALTY_KM if (a.theme or b.theme) and a.theme != b.theme else 0.0
-    return distance_km(a, b) + penalty
+class _Costs:
+    """Distances between all seats, computed once per proposal (the search asks often)."""
 
+    def __init__(self, points: list[Point]):
+        self.d: dict[tuple[int, int], float] = {}
+        for a, b in combinations(points, 2):
+            self.d[(a.key, b.key)] = self.d[(b.key, a.key)] = distance_km(a, b)
 
-def _cost(benchmarking: list[Point], mentor: Point | None) -> float:
-    members = benchmarking + ([mentor] if mentor else [])
-    return sum(_pair_cost(a, b) for a, b in combinations(members, 2))
+    def pair(self, a: Point, b: Point) -> float:
+        penalty = THEME_PENALTY_KM if (a.theme or b.theme) and a.theme != b.theme else 0.0
+        return self.d[(a.key, b.key)] + penalty
 
+    def mentor(self, benchmarking: list[Point], mentor: Point) -> float:
+        # A mentor is not bound by the participants' theme: only its distance counts.
+        return sum(self.d[(mentor.key, b.key)] for b in benchmarking)
 
-def _mentor_cost(benchmarking: list[Point], mentor: Point) -> float:
-    # A mentor is not bound by the participants' theme: only its distance counts.
-    return sum(distance_km(mentor, b) for b in benchmarking)
-
-
-def _group_cost(benchmarking: list[Point], mentor: Point | None) -> float:
-    cost = _cost(benchmarking, None)
-    return cost + (_mentor_cost(benchmarking, mentor) if mentor else 0.0)
+    def group(self, benchmarking: list[Point], mentor: Point | None) -> float:
+        cost = sum(self.pair(a, b) for a, b in combinations(benchmarking, 2))
+        return cost + (self.mentor(benchmarking, mentor) if mentor else 0.0)
 
 
 def _sizes(n: int, k: int) -> list[int]:
@@ -90,12 +91,25 @@ def _improve(
     pool: list[Point],
     group_min: int,
     group_max: int,
+    costs: "_Costs",
 ) -> None:
-    """Move, swap and re-mentor until nothing shortens the total (a local optimum)."""
+    """Move, swap and re-mentor until nothing shortens the total (a local optimum).
+
+    Each group's cost is kept and only the two groups a move touches are recomputed."""
     k = len(groups)
+    eps = 1e-9
 
     def cost(i: int) -> float:
-        return _group_cost(groups[i], mentors[i])
+        return costs.group(groups[i], mentors[i])
+
+    current = [cost(i) for i in range(k)]
+
+    def settle(i: int, j: int, new_i: float, new_j: float) -> bool:
+        """Keep a move that shortens the pair's total; the caller undoes it otherwise."""
+        if new_i + new_j < current[i] + current[j] - eps:
+            current[i], current[j] = new_i, new_j
+            return True
+        return False
 
     improved = True
     while improved:
@@ -108,10 +122,9 @@ def _improve(
                 for a in list(groups[i]):
                     if len(groups[i]) <= group_min or len(groups[j]) >= group_max:
                         break
-                    before = cost(i) + cost(j)
                     groups[i].remove(a)
                     groups[j].append(a)
-                    if cost(i) + cost(j) < before - 1e-9:
+                    if settle(i, j, cost(i), cost(j)):
                         improved = True
                     else:
                         groups[j].remove(a)
@@ -119,41 +132,41 @@ def _improve(
                 if j < i:
                     continue
                 # Swap two participants between i and j.
-                for a in list(groups[i]):
-                    for b in list(groups[j]):
-                        if a not in groups[i] or b not in groups[j]:
-                            continue
-                        before = cost(i) + cost(j)
-                        groups[i][groups[i].index(a)] = b
-                        groups[j][groups[j].index(b)] = a
-                        if cost(i) + cost(j) < before - 1e-9:
+                for x in range(len(groups[i])):
+                    for y in range(len(groups[j])):
+                        groups[i][x], groups[j][y] = groups[j][y], groups[i][x]
+                        if settle(i, j, cost(i), cost(j)):
                             improved = True
                         else:
-                            groups[i][groups[i].index(b)] = a
-                            groups[j][groups[j].index(a)] = b
+                            groups[i][x], groups[j][y] = groups[j][y], groups[i][x]
                 # Swap the two groups' mentors.
-                before = cost(i) + cost(j)
                 mentors[i], mentors[j] = mentors[j], mentors[i]
-                if cost(i) + cost(j) < before - 1e-9:
+                if settle(i, j, cost(i), cost(j)):
                     improved = True
                 else:
                     mentors[i], mentors[j] = mentors[j], mentors[i]
             # Trade the mentor for one nobody has yet.
             if mentors[i] is not None:
                 for spare in list(pool):
-                    before = cost(i)
-                    current = mentors[i]
+                    held = mentors[i]
                     mentors[i] = spare
-                    if cost(i) < before - 1e-9:
+                    new = cost(i)
+                    if new < current[i] - eps:
+                        current[i] = new
                         pool.remove(spare)
-                        pool.append(current)
+                        pool.append(held)
                         improved = True
                     else:
-                        mentors[i] = current
+                        mentors[i] = held
 
 
 def _propose_for(
-    points: list[Point], mentor_pool: list[Point], k: int, group_min: int, group_max: int
+    points: list[Point],
+    mentor_pool: list[Point],
+    k: int,
+    group_min: int,
+    group_max: int,
+    costs: "_Costs",
 ) -> Proposal:
     ordered = sorted(points, key=lambda p: (-p.latitude, p.longitude, p.key))
     if any(p.theme for p in points):
@@ -166,12 +179,12 @@ def _propose_for(
     mentors: list[Point | None] = []
     for g in groups:
         if pool:
-            best = min(pool, key=lambda m: (_mentor_cost(g, m), m.key))
+            best = min(pool, key=lambda m: (costs.mentor(g, m), m.key))
             pool.remove(best)
             mentors.append(best)
         else:
             mentors.append(None)
-    _improve(groups, mentors, pool, group_min, group_max)
+    _improve(groups, mentors, pool, group_min, group_max, costs)
     return Proposal(
         [ProposedGroup(g, [m] if m else []) for g, m in zip(groups, mentors, strict=True)]
     )
@@ -193,16 +206,17 @@ def propose(
     n = len(points)
     if n == 0:
         return Proposal([])
+    costs = _Costs(points + mentor_pool)
     if n < group_min:
-        return _propose_for(points, mentor_pool, 1, 1, group_max)
+        return _propose_for(points, mentor_pool, 1, 1, group_max, costs)
     fewest, most = -(-n // group_max), n // group_min
     choices = [groups] if groups and fewest <= groups <= most else range(fewest, most + 1)
     best: Proposal | None = None
     best_cost = 0.0
     for k in choices:
-        proposal = _propose_for(points, mentor_pool, k, group_min, group_max)
+        proposal = _propose_for(points, mentor_pool, k, group_min, group_max, costs)
         cost = sum(
-            _group_cost(g.benchmarking, g.mentors[0] if g.mentors else None)
+            costs.group(g.benchmarking, g.mentors[0] if g.mentors else None)
             for g in proposal.groups
         )
         # Groups without a mentor cost the mentoring they miss: prefer mentored groups.

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("meetings", __name__, url_prefix="/moten")
-
-from modell.meetings import routes  # noqa: E402,F401
