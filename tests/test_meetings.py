@@ -68,6 +68,31 @@ def test_starting_the_2019_cohort_makes_kickoff_three_meetings_per_group_and_the
     assert services.generate_schedule(db.session, cohort, now=START) == []
 
 
+def test_a_group_formed_after_the_start_gets_its_meetings_and_nothing_else_changes(app, ctx):
+    cohort = start_demo()
+    before = {
+        m.id: (m.starts_at, m.ical_sequence)
+        for m in services.meetings_of(db.session, cohort=cohort)
+    }
+    orgs = [
+        db.session.scalar(sa.select(Organisation).where(Organisation.name == n))
+        for n in ("Kumla", "Hallsberg")
+    ]
+    group = cohorts.create_group(
+        db.session, now=START, user_id=None, cohort=cohort, benchmarking=orgs
+    )
+    db.session.flush()
+    new = services.meetings_of(db.session, group=group)
+    assert [(m.kind.key, m.number, m.host.name) for m in new] == [
+        ("benchmarking", 1, "Hallsberg"),
+        ("benchmarking", 2, "Kumla"),
+        ("benchmarking", 3, "Hallsberg"),
+    ]
+    after = services.meetings_of(db.session, cohort=cohort)
+    assert len(after) == len(before) + 3
+    assert all((m.starts_at, m.ical_sequence) == before[m.id] for m in after if m.id in before)
+
+
 def test_the_two_year_concept_prepares_each_meeting_with_the_strategists(app, ctx):
     template = cohorts.current_template(db.session, "modellkoncept")
     cohort = cohorts.create_cohort(

@@ -33,7 +33,10 @@ from modell.core.timeutil import to_local
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
 # Sent when a cohort starts running; the meetings domain answers with the schedule.
-cohort_started = Namespace().signal("cohort-started")
+_signals = Namespace()
+cohort_started = _signals.signal("cohort-started")
+# Sent when a group is formed or changed; a running cohort's new group gets its meetings.
+group_saved = _signals.signal("group-saved")
 
 SHIPPED_TEMPLATES = ("modellkommuner", "modellregioner", "modellkoncept", "modellmyndigheter")
 
@@ -819,6 +822,7 @@ def save_group(
         support=[s.name for s, _ in draft.support],
         exception_reason=group.exception_reason,
     )
+    group_saved.send(group, session=session, now=now, user_id=user_id)
     return group
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from modell.auth.models import User
 from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
-from modell.cohorts.services import cohort_started
+from modell.cohorts.services import cohort_started, group_saved
 from modell.core import audit, mail
 from modell.core.errors import RuleViolation, check_version
 from modell.core.timeutil import STOCKHOLM, local_to_utc, to_local
@@ -63,14 +63,19 @@ def generate_schedule(
     session: Session, cohort: Cohort, *, now: datetime, user_id: int | None = None
 ) -> list[Meeting]:
     """The cohort's meetings from its template: cohort-wide ones once, group ones for every
-    group, with a proposed date and a host that rotates. Run once: a cohort that has
-    meetings keeps them."""
-    if session.scalar(sa.select(sa.exists().where(Meeting.cohort_id == cohort.id))):
-        return []
+    group, with a proposed date and a host that rotates. Run again (a group formed after the
+    start), it adds only what is missing: meetings that exist are kept as they are."""
+    existing = set(
+        session.execute(
+            sa.select(Meeting.kind_id, Meeting.group_id).where(Meeting.cohort_id == cohort.id)
+        ).all()
+    )
     made = []
     for kind in cohort.template.meeting_kinds:
         groups = cohort.groups if kind.scope == "group" else [None]
         for group in groups:
+            if (kind.id, group.id if group else None) in existing:
+                continue
             hosts = rotating_hosts(group) if group else []
             for number in range(1, kind.count + 1):
                 starts = _proposed_start(cohort, kind, number)
@@ -94,6 +99,8 @@ def generate_schedule(
                 )
                 session.add(meeting)
                 made.append(meeting)
+    if not made:
+        return []
     session.flush()
     audit.record(
         session,
@@ -104,6 +111,14 @@ def generate_schedule(
         meetings=len(made),
     )
     return made
+
+
+@group_saved.connect
+def _schedule_new_group(
+    group: Group, *, session: Session, now: datetime, user_id: int | None
+) -> None:
+    if group.cohort.status == "running":
+        generate_schedule(session, group.cohort, now=now, user_id=user_id)
 
 
 @cohort_started.connect
