@@ -217,6 +217,14 @@ def test_a_group_outside_the_rules_shows_the_warnings_and_is_not_saved_without_a
         assert db.session.get(Group, gid).name == name_before
 
 
+def test_organisations_are_found_by_name_in_any_case_also_with_a_swedish_first_letter(app):
+    from modell.organisations.services import find_by_names
+
+    with app.app_context():
+        found, unknown = find_by_names(db.session, ["örebro", "ÖSTRA GÖINGE", "Atlantis"])
+        assert [o.name for o in found] == ["Örebro", "Östra Göinge"] and unknown == ["Atlantis"]
+
+
 def test_an_unknown_organisation_name_is_refused_beside_the_field(app):
     client = app.test_client()
     login(client, DEMO["coordinator"])

@@ -209,8 +209,8 @@ def propose(
     costs = _Costs(points + mentor_pool)
     if n < group_min:
         return _propose_for(points, mentor_pool, 1, 1, group_max, costs)
-    fewest, most = -(-n // group_max), n // group_min
-    choices = [groups] if groups and fewest <= groups <= most else range(fewest, most + 1)
+    feasible = feasible_group_counts(n, group_min, group_max)
+    choices = [groups] if groups in feasible else feasible
     best: Proposal | None = None
     best_cost = 0.0
     for k in choices:

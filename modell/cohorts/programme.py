@@ -200,7 +200,7 @@ def save_step(
         step = TemplateStep(position=len(template.steps) + 1)
         template.steps.append(step)
     else:
-        step = _step_at(template, position)
+        step = step_at(template, position)
     step.title = title.strip()
     step.description = (description or "").strip() or None
     step.checklist_items = [
@@ -218,7 +218,7 @@ def save_step(
     return template
 
 
-def _step_at(template: ProgrammeTemplate, position: int) -> TemplateStep:
+def step_at(template: ProgrammeTemplate, position: int) -> TemplateStep:
     step = next((s for s in template.steps if s.position == position), None)
     if step is None:
         raise LookupError(position)
@@ -234,7 +234,7 @@ def delete_step(
     user_id: int | None,
 ) -> ProgrammeTemplate:
     template = editable(session, template, now=now, user_id=user_id)
-    step = _step_at(template, position)
+    step = step_at(template, position)
     template.steps.remove(step)
     for i, s in enumerate(template.steps, start=1):
         s.position = i

@@ -1,8 +1,6 @@
 """Cohort pages: the lifecycle, interest registrations, groups, the mentor pool and the
 suggested grouping. Thin: parse the request, ask access, call a service, render."""
 
-import hashlib
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -33,8 +31,10 @@ from modell.core.access import may_change, may_view, require_change, require_sta
 from modell.core.clock import now, today
 from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
+from modell.core.web import apply_change
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS, KIND_LABELS, Organisation
+from modell.organisations.services import find_by_names
 
 
 def _cohort_or_404(cohort_id: int) -> Cohort:
@@ -163,25 +163,14 @@ def detail(cohort_id: int):
         "groups": groups,
         "own_registration": own,
         "registration_open": services.registration_open(cohort, today()),
+        "actions": services.cohort_actions(cohort),
         **_labels(),
     }
     if staff:
-        next_steps = []
-        for to in services.TRANSITIONS.get(cohort.status, ()):
-            blockers = (
-                []
-                if to == "concluded"
-                else services.transition_blockers(db.session, cohort, to, today=today())
-            )
-            next_steps.append((to, services.TRANSITION_LABELS[to], blockers))
         context.update(
-            next_steps=next_steps,
+            next_steps=services.next_steps(db.session, cohort, today=today()),
             status_form=StatusForm(version=str(cohort.version)),
-            ungrouped=[
-                p
-                for p in cohort.participations
-                if p.role == "benchmarking" and p.status == "active" and p.group_id is None
-            ],
+            ungrouped=services.ungrouped(cohort),
             registrations=services.registrations_of(db.session, cohort),
             travel_km=services.cohort_travel_km(cohort),
         )
@@ -195,23 +184,19 @@ def change_status(cohort_id: int):
     require_staff()
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            services.change_status(
+        apply_change(
+            lambda: services.change_status(
                 db.session,
                 cohort,
                 form.to.data,
                 now=now(),
                 user_id=current_user.id,
                 expected_version=form.seen_version(),
-            )
-            db.session.commit()
-            flash(
-                _("The cohort is now: %(status)s.", status=COHORT_STATUS_LABELS[cohort.status]),
-                "success",
-            )
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            ),
+            lambda result: _(
+                "The cohort is now: %(status)s.", status=COHORT_STATUS_LABELS[cohort.status]
+            ),
+        )
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
 
 
@@ -259,10 +244,8 @@ def conclude(cohort_id: int):
                 )
             return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
         except RuleViolation as error:
-            db.session.rollback()
+            db.session.rollback()  # expires what was changed: the page shows it as stored
             add_error(form, error.message)
-            cohort = _cohort_or_404(cohort_id)
-            active = [db.session.get(type(p), p.id) for p in active]
     return render_template(
         "cohorts/conclude.html",
         form=form,
@@ -322,14 +305,7 @@ def register(cohort_id: int):
         return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
     form = RegistrationForm()
     if staff:
-        taken = set(
-            db.session.scalars(
-                sa.select(InterestRegistration.organisation_id).where(
-                    InterestRegistration.cohort_id == cohort.id,
-                    InterestRegistration.status != "withdrawn",
-                )
-            )
-        )
+        taken = services.registered_organisation_ids(db.session, cohort)
         orgs = db.session.execute(
             sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
         ).all()
@@ -419,13 +395,12 @@ def edit_registration(registration_id: int):
 def withdraw_registration(registration_id: int):
     registration = db.get_or_404(InterestRegistration, registration_id)
     require_change(registration)
-    try:
-        services.withdraw_registration(db.session, registration, now=now(), user_id=current_user.id)
-        db.session.commit()
-        flash(_("The interest registration is withdrawn."), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    apply_change(
+        lambda: services.withdraw_registration(
+            db.session, registration, now=now(), user_id=current_user.id
+        ),
+        _("The interest registration is withdrawn."),
+    )
     return redirect(url_for("cohorts.registration", registration_id=registration_id))
 
 
@@ -478,11 +453,11 @@ def registration(registration_id: int):
             except RuleViolation as error:
                 db.session.rollback()
                 add_error(form, error.message, error.field)
-    editable = may_change(current_user, registration) and registration.status == "submitted"
-    editable = editable and services.registration_open(registration.cohort, today())
     return render_template(
         "cohorts/registration.html",
-        editable=editable,
+        editable=may_change(current_user, registration)
+        and services.registration_editable(registration, today()),
+        decidable=current_user.is_staff and services.registration_decidable(registration),
         registration=registration,
         form=form,
         fee_labels=FEE_PAYER_LABELS,
@@ -499,7 +474,12 @@ def registration(registration_id: int):
 def group(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
-    return render_template("cohorts/group.html", group=group, **_labels())
+    return render_template(
+        "cohorts/group.html",
+        group=group,
+        actions=services.cohort_actions(group.cohort),
+        **_labels(),
+    )
 
 
 def _names(text: str | None) -> list[str]:
@@ -507,12 +487,7 @@ def _names(text: str | None) -> list[str]:
 
 
 def _find_orgs(form: GroupForm, field: str) -> list[Organisation] | None:
-    found, unknown = [], []
-    for name in _names(form[field].data):
-        org = db.session.scalar(
-            sa.select(Organisation).where(sa.func.lower(Organisation.name) == name.lower())
-        )
-        (found.append(org) if org else unknown.append(name))
+    found, unknown = find_by_names(db.session, _names(form[field].data))
     if unknown:
         add_error(
             form,
@@ -570,7 +545,6 @@ def _save_group_view(cohort: Cohort, group: Group | None):
             form.support.data = ", ".join(p.organisation.name for p in supporters)
             if supporters and supporters[0].supports:
                 form.supported_mentor.data = supporters[0].supports.organisation.name
-        _group_form_choices(form, cohort, group)
     elif form.validate_on_submit():
         benchmarking = [db.session.get(Organisation, i) for i in form.benchmarking.data]
         chosen = [db.session.get(Organisation, i) for i in form.mentors.data]
@@ -626,15 +600,13 @@ def _save_group_view(cohort: Cohort, group: Group | None):
                     add_error(form, error.message, error.field)
                     if isinstance(error, StaleEdit):
                         form.version.data = str(db.session.get(Group, group.id).version)
-                cohort = _cohort_or_404(cohort.id)
-                group = db.session.get(Group, group.id) if group else None
-                _group_form_choices(form, cohort, group)
     return render_template(
         "cohorts/group_form.html",
         form=form,
         cohort=cohort,
         group=group,
         warnings=warnings,
+        actions=services.cohort_actions(cohort),
         **_labels(),
     )
 
@@ -663,19 +635,16 @@ def delete_group(group_id: int):
     form = StatusForm(to="delete")
     cohort_id = group.cohort_id
     if form.validate_on_submit():
-        try:
-            services.delete_group(
+        apply_change(
+            lambda: services.delete_group(
                 db.session,
                 group,
                 now=now(),
                 user_id=current_user.id,
                 expected_version=form.seen_version(),
-            )
-            db.session.commit()
-            flash(_("The group is dissolved; its participants are ungrouped."), "success")
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            ),
+            _("The group is dissolved; its participants are ungrouped."),
+        )
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
 
 
@@ -691,67 +660,48 @@ def mentor_pool(cohort_id: int):
     return render_template("cohorts/mentor_pool.html", cohort=cohort, pool=pool, **_labels())
 
 
-def _fingerprint(suggestion: services.Suggestion) -> str:
-    """What the coordinator saw: accepting checks that the proposal is still the same."""
-    text = "|".join(
-        ",".join(str(o.id) for o in b) + "/" + ",".join(str(o.id) for o in m)
-        for b, m, _km in suggestion.groups()
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 @bp.route("/<int:cohort_id>/forslag", methods=["GET", "POST"])
 @login_required
 def suggestion(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     require_staff()
     form = SuggestionForm(request.values, meta={"csrf": request.method == "POST"})
-    ungrouped = sum(
-        1
-        for p in cohort.participations
-        if p.role == "benchmarking" and p.status == "active" and p.group_id is None
+    counts = feasible_group_counts(
+        len(services.ungrouped(cohort)), cohort.template.group_min, cohort.template.group_max
     )
-    counts = feasible_group_counts(ungrouped, cohort.template.group_min, cohort.template.group_max)
     form.groups.choices = options(((n, str(n)) for n in counts), blank=True)
     form.groups.choices[0].label = _("Least travel")
     basis = form.basis.data if form.basis.data in ("geography", "theme") else "geography"
     groups = form.groups.data if form.groups.data in counts else None
     result = services.suggest_groups(db.session, cohort, basis=basis, groups=groups)
-    fingerprint = _fingerprint(result)
     if request.method == "POST" and form.validate():
-        if cohort.status != "forming":
-            flash(_("Groups are formed while the cohort is forming groups."), "danger")
-        elif form.fingerprint.data != fingerprint:
-            flash(
-                _("The registrations changed since you saw the suggestion: here is the new one."),
-                "warning",
+        try:
+            created = services.accept_suggestion(
+                db.session,
+                cohort,
+                result,
+                now=now(),
+                user_id=current_user.id,
+                basis=basis,
+                exception_reason=request.form.get("exception_reason"),
+                fingerprint=form.fingerprint.data,
             )
-        else:
-            try:
-                created = services.accept_suggestion(
-                    db.session,
-                    cohort,
-                    result,
-                    now=now(),
-                    user_id=current_user.id,
-                    basis=basis,
-                    exception_reason=request.form.get("exception_reason"),
-                )
-                db.session.commit()
-                flash(_("%(n)d groups are formed from the suggestion.", n=len(created)), "success")
-                return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-            except RuleViolation as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-                cohort = _cohort_or_404(cohort_id)
-                result = services.suggest_groups(db.session, cohort, basis=basis, groups=groups)
-                fingerprint = _fingerprint(result)
-    form.fingerprint.data = fingerprint
+            db.session.commit()
+            flash(_("%(n)d groups are formed from the suggestion.", n=len(created)), "success")
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(error.message, "warning" if isinstance(error, StaleEdit) else "danger")
+            cohort = _cohort_or_404(cohort_id)
+            result = services.suggest_groups(db.session, cohort, basis=basis, groups=groups)
+    form.fingerprint.data = result.fingerprint
     return render_template(
         "cohorts/suggestion.html",
         cohort=cohort,
         form=form,
         suggestion=result,
         formed_km=services.cohort_travel_km(cohort),
+        actions=services.cohort_actions(cohort),
+        warnings=services.suggestion_warnings(db.session, cohort, result),
         **_labels(),
     )

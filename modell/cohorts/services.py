@@ -1,6 +1,7 @@
 """The rules of cohorts: templates as data, the lifecycle, interest registrations, groups
 with their mentors, the mentor pool, the suggested grouping and the titles."""
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from modell.cohorts.models import (
 )
 from modell.core import audit
 from modell.core.access import may_view
-from modell.core.errors import NeedsConfirmation, RuleViolation, check_version
+from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit, check_version
 from modell.core.timeutil import to_local
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
@@ -174,6 +175,31 @@ def update_cohort(
 
 # --- the lifecycle -----------------------------------------------------------------------
 
+# While groups can be formed, and while they can be dissolved or proposed anew.
+GROUPING_STATES = ("forming", "running")
+DECIDING_STATES = ("open", "forming")
+
+
+def ungrouped(cohort: Cohort) -> list[Participation]:
+    """Accepted benchmarking participants still without a group."""
+    return [
+        p
+        for p in cohort.participations
+        if p.role == "benchmarking" and p.status == "active" and p.group_id is None
+    ]
+
+
+def cohort_actions(cohort: Cohort) -> dict[str, bool]:
+    """What the coordinator can do with the cohort in its present state (the pages offer
+    only these; the services below refuse the rest)."""
+    return {
+        "form_groups": cohort.status in GROUPING_STATES,
+        "suggest": cohort.status == "forming",
+        "dissolve_groups": cohort.status == "forming",
+        "meetings": cohort.status in ("running", "concluded"),
+    }
+
+
 TRANSITIONS = {
     "draft": ("open",),
     "open": ("forming",),
@@ -199,26 +225,42 @@ def transition_blockers(session: Session, cohort: Cohort, to: str, *, today: dat
         elif cohort.registration_deadline < today:
             problems.append(_l("The registration deadline has passed: set a later one."))
     elif to == "running":
-        undecided = [r for r in registrations_of(session, cohort) if r.status == "submitted"]
+        undecided = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(InterestRegistration)
+            .where(
+                InterestRegistration.cohort_id == cohort.id,
+                InterestRegistration.status == "submitted",
+            )
+        )
         if undecided:
             problems.append(
                 _l(
                     "Accept or decline every interest registration first (%(n)d undecided).",
-                    n=len(undecided),
+                    n=undecided,
                 )
             )
-        ungrouped = [
-            p.organisation.name
-            for p in cohort.participations
-            if p.role == "benchmarking" and p.status == "active" and p.group_id is None
-        ]
-        if ungrouped:
+        waiting = [p.organisation.name for p in ungrouped(cohort)]
+        if waiting:
             problems.append(
-                _l("Place every participant in a group: %(names)s.", names=", ".join(ungrouped))
+                _l("Place every participant in a group: %(names)s.", names=", ".join(waiting))
             )
         if not cohort.groups:
             problems.append(_l("Form at least one group."))
     return [str(p) for p in problems]
+
+
+def next_steps(session: Session, cohort: Cohort, *, today: date) -> list[tuple[str, str, list]]:
+    """The status changes offered from here: (to, label, what blocks it). Concluding is
+    never blocked here: its own form asks for each participant's outcome."""
+    return [
+        (
+            to,
+            TRANSITION_LABELS[to],
+            [] if to == "concluded" else transition_blockers(session, cohort, to, today=today),
+        )
+        for to in TRANSITIONS.get(cohort.status, ())
+    ]
 
 
 def change_status(
@@ -352,6 +394,43 @@ def award_titles(
             cohort_id=cohort.id,
         )
     return awarded
+
+
+def titles_of(session: Session, organisation_ids: list[int]) -> dict[int, str]:
+    """The titles of these organisations, in one query: {organisation id: title}."""
+    return dict(
+        session.execute(
+            sa.select(OrganisationTitle.organisation_id, OrganisationTitle.title).where(
+                OrganisationTitle.organisation_id.in_(organisation_ids)
+            )
+        ).all()
+    )
+
+
+PROGRAMME_STATUSES = ("taking_part", "completed", "titled", "never")
+
+
+def where_programme_status(stmt: sa.Select, status: str) -> sa.Select:
+    """Narrow a query of organisations to those with this place in the programme: taking
+    part now, having completed a cohort, titled, or never having taken part."""
+    if status == "taking_part":
+        ids = (
+            sa.select(Participation.organisation_id)
+            .join(Cohort)
+            .where(
+                Participation.status == "active",
+                Cohort.status.in_(("open", "forming", "running")),
+            )
+        )
+    elif status == "completed":
+        ids = sa.select(Participation.organisation_id).where(Participation.status == "completed")
+    elif status == "titled":
+        ids = sa.select(OrganisationTitle.organisation_id)
+    elif status == "never":
+        return stmt.where(Organisation.id.not_in(sa.select(Participation.organisation_id)))
+    else:
+        return stmt
+    return stmt.where(Organisation.id.in_(ids))
 
 
 def title_of(session: Session, organisation_id: int) -> OrganisationTitle | None:
@@ -502,10 +581,29 @@ def submit_registration(
     return registration
 
 
+def registration_editable(registration: InterestRegistration, today: date) -> bool:
+    """The organisation may correct or withdraw it: not decided, and still open."""
+    return registration.status == "submitted" and registration_open(registration.cohort, today)
+
+
+def registration_decidable(registration: InterestRegistration) -> bool:
+    return registration.status == "submitted" and registration.cohort.status in DECIDING_STATES
+
+
+def registered_organisation_ids(session: Session, cohort: Cohort) -> set[int]:
+    """Organisations with a registration in the cohort (a withdrawn one may come again)."""
+    return set(
+        session.scalars(
+            sa.select(InterestRegistration.organisation_id).where(
+                InterestRegistration.cohort_id == cohort.id,
+                InterestRegistration.status != "withdrawn",
+            )
+        )
+    )
+
+
 def _editable_registration(registration: InterestRegistration, now: datetime) -> None:
-    if registration.status != "submitted" or not registration_open(
-        registration.cohort, to_local(now).date()
-    ):
+    if not registration_editable(registration, to_local(now).date()):
         raise RuleViolation(
             _l("The registration can be changed only while it is open and not yet decided.")
         )
@@ -548,7 +646,7 @@ def decide_registration(
     """The coordinator accepts (the organisation becomes a benchmarking participant) or
     declines (a reason is required) a registration."""
     cohort = registration.cohort
-    if cohort.status not in ("open", "forming"):
+    if cohort.status not in DECIDING_STATES:
         raise RuleViolation(_l("Registrations are decided while the cohort is open or forming."))
     if registration.status != "submitted":
         raise RuleViolation(_l("This registration has already been decided."))
@@ -717,7 +815,7 @@ def save_group(
     organisation is in at most one group per cohort."""
     if group is not None:
         check_version(group, expected_version)
-    if cohort.status not in ("forming", "running"):
+    if not cohort_actions(cohort)["form_groups"]:
         raise RuleViolation(_l("Groups are formed while the cohort is forming groups or running."))
     if not draft.benchmarking:
         raise RuleViolation(
@@ -843,7 +941,7 @@ def delete_group(
     """Dissolve a group while groups are being formed: its participants become ungrouped."""
     check_version(group, expected_version)
     cohort = group.cohort
-    if cohort.status != "forming":
+    if not cohort_actions(cohort)["dissolve_groups"]:
         raise RuleViolation(_l("Groups can be dissolved only while groups are being formed."))
     for p in list(group.participations):
         if p.role == "benchmarking":
@@ -913,7 +1011,6 @@ class Suggestion:
     proposal: grouping.Proposal
     organisations: dict[int, Organisation]
     unplaced: list[Organisation]  # without coordinates: the coordinator places them
-    mentors_available: int
 
     def groups(self) -> list[tuple[list[Organisation], list[Organisation], float]]:
         return [
@@ -929,6 +1026,15 @@ class Suggestion:
     def total_km(self) -> float:
         return self.proposal.total_km
 
+    @property
+    def fingerprint(self) -> str:
+        """What the coordinator saw: accepting checks that the proposal is still the same."""
+        text = "|".join(
+            ",".join(str(o.id) for o in b) + "/" + ",".join(str(o.id) for o in m)
+            for b, m, _km in self.groups()
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 def _point(org: Organisation, theme: str | None = None) -> grouping.Point | None:
     if org.latitude is None or org.longitude is None:
@@ -938,7 +1044,7 @@ def _point(org: Organisation, theme: str | None = None) -> grouping.Point | None
 
 def theme_key(participation: Participation) -> str | None:
     """The shared theme two participants can be grouped by: the area, else the first theme."""
-    registration = participation.registration if participation.registration_id is not None else None
+    registration = participation.registration
     text = participation.area or (registration.themes if registration else None) or ""
     first = text.replace("\n", ",").split(",")[0].strip().casefold()
     return first or None
@@ -949,14 +1055,9 @@ def suggest_groups(
 ) -> Suggestion:
     """A draft grouping of the ungrouped accepted participants with mentors from the pool
     that have no place in the cohort yet."""
-    ungrouped = [
-        p
-        for p in cohort.participations
-        if p.role == "benchmarking" and p.status == "active" and p.group_id is None
-    ]
     orgs: dict[int, Organisation] = {}
     points, unplaced = [], []
-    for p in sorted(ungrouped, key=lambda p: p.organisation.name):
+    for p in sorted(ungrouped(cohort), key=lambda p: p.organisation.name):
         point = _point(p.organisation, theme_key(p) if basis == "theme" else None)
         orgs[p.organisation_id] = p.organisation
         (points.append(point) if point else unplaced.append(p.organisation))
@@ -974,7 +1075,16 @@ def suggest_groups(
         group_max=cohort.template.group_max,
         groups=groups,
     )
-    return Suggestion(proposal, orgs, unplaced, len(mentors))
+    return Suggestion(proposal, orgs, unplaced)
+
+
+def suggestion_warnings(session: Session, cohort: Cohort, suggestion: Suggestion) -> list[str]:
+    """What accepting the proposal would have to confirm with a reason (a group too small)."""
+    return [
+        w
+        for benchmarking, mentors, _km in suggestion.groups()
+        for w in group_warnings(session, cohort, GroupDraft(benchmarking, mentors))
+    ]
 
 
 def accept_suggestion(
@@ -986,7 +1096,15 @@ def accept_suggestion(
     user_id: int | None,
     basis: str = "geography",
     exception_reason: str | None = None,
+    fingerprint: str | None = None,
 ) -> list[Group]:
+    """Form the proposed groups, if the proposal is still the one the coordinator saw."""
+    if not cohort_actions(cohort)["suggest"]:
+        raise RuleViolation(_l("Groups are formed while the cohort is forming groups."))
+    if fingerprint is not None and fingerprint != suggestion.fingerprint:
+        raise StaleEdit(
+            _l("The registrations changed since you saw the suggestion: here is the new one.")
+        )
     created = []
     for benchmarking, mentors, _km in suggestion.groups():
         created.append(

@@ -46,19 +46,30 @@ def templates():
     return render_template("cohorts/templates.html", templates=programme.templates(db.session))
 
 
-@bp.route("/modeller/<int:template_id>")
-@login_required
-def template(template_id: int):
-    template = _template_or_404(template_id)
+def _part_or_404(find, template: ProgrammeTemplate, key):
+    """A step or meeting kind of the template (programme.step_at / kind_with), or 404."""
+    try:
+        return find(template, key)
+    except LookupError:
+        abort(404)
+
+
+def _template_page(template: ProgrammeTemplate, copy_form: TemplateCopyForm):
     return render_template(
         "cohorts/template.html",
         template=template,
         versions=programme.versions(db.session, template),
         in_use=programme.in_use(db.session, template),
-        copy_form=TemplateCopyForm(),
+        copy_form=copy_form,
         scope_labels=SCOPE_LABELS,
         function_labels=FUNCTION_LABELS,
     )
+
+
+@bp.route("/modeller/<int:template_id>")
+@login_required
+def template(template_id: int):
+    return _template_page(_template_or_404(template_id), TemplateCopyForm())
 
 
 @bp.route("/modeller/<int:template_id>/kopiera", methods=["POST"])
@@ -78,15 +89,7 @@ def copy_template(template_id: int):
         except RuleViolation as error:
             db.session.rollback()
             add_error(form, error.message, error.field)
-    return render_template(
-        "cohorts/template.html",
-        template=template,
-        versions=programme.versions(db.session, template),
-        in_use=programme.in_use(db.session, template),
-        copy_form=form,
-        scope_labels=SCOPE_LABELS,
-        function_labels=FUNCTION_LABELS,
-    ), 400
+    return _template_page(template, form), 400
 
 
 @bp.route("/modeller/<int:template_id>/andra", methods=["GET", "POST"])
@@ -124,11 +127,7 @@ def edit_template(template_id: int):
 def edit_step(template_id: int, position: int | None = None):
     template = _template_or_404(template_id)
     require_staff()
-    step = None
-    if position is not None:
-        step = next((s for s in template.steps if s.position == position), None)
-        if step is None:
-            abort(404)
+    step = None if position is None else _part_or_404(programme.step_at, template, position)
     form = StepForm()
     if request.method == "GET" and step is not None:
         form.title.data = step.title
@@ -162,12 +161,11 @@ def edit_step(template_id: int, position: int | None = None):
     )
 
 
-def _remove(template_id: int, exists, remove):
+def _remove(template_id: int, find, key, remove):
     """Remove a step or a meeting kind (CSRFProtect has checked the POST's token)."""
     template = _template_or_404(template_id)
     require_staff()
-    if not exists(template):
-        abort(404)
+    _part_or_404(find, template, key)
     try:
         return _saved(remove(template), template_id)
     except RuleViolation as error:
@@ -181,7 +179,8 @@ def _remove(template_id: int, exists, remove):
 def delete_step(template_id: int, position: int):
     return _remove(
         template_id,
-        lambda t: any(s.position == position for s in t.steps),
+        programme.step_at,
+        position,
         lambda t: programme.delete_step(
             db.session, t, position=position, now=now(), user_id=current_user.id
         ),
@@ -200,11 +199,7 @@ def _kind_choices(form: MeetingKindForm, template: ProgrammeTemplate, key: str |
 def edit_meeting_kind(template_id: int, key: str | None = None):
     template = _template_or_404(template_id)
     require_staff()
-    kind = None
-    if key is not None:
-        kind = next((k for k in template.meeting_kinds if k.key == key), None)
-        if kind is None:
-            abort(404)
+    kind = None if key is None else _part_or_404(programme.kind_with, template, key)
     form = MeetingKindForm(obj=kind if request.method == "GET" else None)
     _kind_choices(form, template, key)
     if form.validate_on_submit():
@@ -247,7 +242,8 @@ def edit_meeting_kind(template_id: int, key: str | None = None):
 def delete_meeting_kind(template_id: int, key: str):
     return _remove(
         template_id,
-        lambda t: any(k.key == key for k in t.meeting_kinds),
+        programme.kind_with,
+        key,
         lambda t: programme.delete_meeting_kind(
             db.session, t, key=key, now=now(), user_id=current_user.id
         ),

@@ -20,7 +20,3 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in Stockholm."""
     return to_local(now()).date()
-
-
-def local_date(moment: datetime) -> date:
-    return to_local(moment).date()

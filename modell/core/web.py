@@ -1,7 +1,7 @@
 """What every page shares: error pages, security headers, template helpers."""
 
 import nh3
-from flask import Flask, render_template, request
+from flask import Flask, flash, render_template, request
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -9,7 +9,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from modell.core.errors import RuleViolation
 from modell.core.timeutil import to_local
+from modell.extensions import db
 
 # Fields never echoed back into a page.
 _SECRET_FIELDS = {"csrf_token", "password", "password2", "new_password", "current_password"}
@@ -94,3 +96,17 @@ _MESSAGES = {
     429: _l("Too many attempts. Wait a minute and try again."),
     500: _l("Something went wrong on our side. Nothing you wrote was saved; try again."),
 }
+
+
+def apply_change(change, success) -> bool:
+    """Run a service's change from a button: commit and say so, or roll back and say why a
+    rule refused it. `success` is the message, or a function of the change's result."""
+    try:
+        result = change()
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return False
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return True

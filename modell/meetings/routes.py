@@ -23,6 +23,7 @@ from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
+from modell.core.web import apply_change
 from modell.extensions import db
 from modell.meetings import bp, services
 from modell.meetings.forms import (
@@ -94,9 +95,7 @@ def group_calendar(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
     meetings = services.meetings_of(db.session, group=group)
-    cohort_wide = [
-        m for m in services.meetings_of(db.session, cohort=group.cohort) if m.group_id is None
-    ]
+    cohort_wide = services.meetings_of(db.session, cohort=group.cohort, cohort_wide=True)
     day = today()
     held = [m for m in meetings if m.status != "cancelled"]
     return render_template(
@@ -123,29 +122,13 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
     person_id = current_user.person_id
     invitation = services.invitation_of(meeting, person_id)
     editable = may_change(current_user, meeting)
-    checklist_form = forms.get("checklist") or ChecklistForm(obj=meeting)
-    checklist_form.note_taker_id.choices = options(
-        (
-            (p.id, f"{p.name} ({p.organisation.name})")
-            for p in services.invitees(db.session, meeting)
-        ),
-        blank=True,
-    )
+    checklist_form = forms.get("checklist")  # a posted form has its choices already
+    if checklist_form is None:
+        checklist_form = ChecklistForm(obj=meeting)
+        _note_taker_choices(checklist_form, meeting)
     response_form = forms.get("response") or ResponseForm(obj=invitation)
-    feedback = None
-    if current_user.person_id:
-        feedback = next(
-            (
-                f
-                for f in services.pmi_for(db.session, [meeting])[meeting.id]
-                if f.user_id == current_user.id
-            ),
-            None,
-        )
-    may_give_pmi = (
-        current_user.organisation_id is not None
-        and current_user.organisation_id in services.organisation_ids(meeting)
-    )
+    gathered = services.pmi_for(db.session, [meeting])[meeting.id]
+    feedback = next((f for f in gathered if f.user_id == current_user.id), None)
     return render_template(
         "meetings/meeting.html",
         meeting=meeting,
@@ -158,9 +141,9 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         documentation_form=forms.get("documentation") or DocumentationForm(obj=meeting),
         upload_form=forms.get("upload") or UploadForm(),
         pmi_form=forms.get("pmi") or PmiForm(obj=feedback),
-        may_give_pmi=may_give_pmi,
+        may_give_pmi=services.may_give_feedback(meeting, current_user.organisation_id),
         documents=services.documents_of(db.session, meeting),
-        pmi=services.pmi_for(db.session, [meeting])[meeting.id] if current_user.is_staff else [],
+        pmi=gathered if current_user.is_staff else [],
         invitations=sorted(
             meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name)
         ),
@@ -230,6 +213,16 @@ def edit(meeting_id: int):
     return render_template("meetings/edit.html", form=form, meeting=meeting)
 
 
+def _note_taker_choices(form: ChecklistForm, meeting: Meeting) -> None:
+    form.note_taker_id.choices = options(
+        (
+            (p.id, f"{p.name} ({p.organisation.name})")
+            for p in services.invitees(db.session, meeting)
+        ),
+        blank=True,
+    )
+
+
 def _post(meeting_id: int, *, change: bool = True):
     meeting = _meeting_or_404(meeting_id)
     (require_change if change else require_view)(meeting)
@@ -253,9 +246,7 @@ def _refused(meeting_id: int, error: RuleViolation, form, key: str):
 def checklist(meeting_id: int):
     meeting = _post(meeting_id)
     form = ChecklistForm()
-    form.note_taker_id.choices = options(
-        ((p.id, p.name) for p in services.invitees(db.session, meeting)), blank=True
-    )
+    _note_taker_choices(form, meeting)
     if not form.validate_on_submit():
         return _meeting_page(meeting, forms={"checklist": form}, status=400)
     try:
@@ -276,15 +267,13 @@ def checklist(meeting_id: int):
 @login_required
 def invite(meeting_id: int):
     meeting = _post(meeting_id)
-    try:
-        count = services.send_invitations(
+    apply_change(
+        lambda: services.send_invitations(
             db.session, meeting, now=now(), user_id=current_user.id, sender=_sender()
-        )
-        return _done(meeting, _("The invitation is sent to %(n)d people.", n=count))
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
+        ),
+        lambda count: _("The invitation is sent to %(n)d people.", n=count),
+    )
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
 
 
 @bp.route("/<int:meeting_id>/stall-in", methods=["POST"])
@@ -440,7 +429,7 @@ def document(document_id: int):
 @login_required
 def pmi(meeting_id: int):
     meeting = _post(meeting_id, change=False)
-    if current_user.organisation_id not in services.organisation_ids(meeting):
+    if not services.may_give_feedback(meeting, current_user.organisation_id):
         abort(403)
     form = PmiForm()
     if not form.validate_on_submit():

@@ -129,15 +129,26 @@ def _schedule_on_start(
 
 
 def meetings_of(
-    session: Session, *, cohort: Cohort | None = None, group: Group | None = None
+    session: Session,
+    *,
+    cohort: Cohort | None = None,
+    group: Group | None = None,
+    cohort_wide: bool = False,
 ) -> list[Meeting]:
+    """A cohort's or a group's meetings (cohort_wide: only those for the whole cohort), with
+    what the calendar and attendance pages read loaded in a few queries, not one per row."""
     stmt = sa.select(Meeting).options(
-        selectinload(Meeting.kind), selectinload(Meeting.host), selectinload(Meeting.group)
+        selectinload(Meeting.kind),
+        selectinload(Meeting.host),
+        selectinload(Meeting.group).selectinload(Group.participations),
+        selectinload(Meeting.invitations).selectinload(Invitation.person),
     )
     if group is not None:
         stmt = stmt.where(Meeting.group_id == group.id)
     elif cohort is not None:
         stmt = stmt.where(Meeting.cohort_id == cohort.id)
+        if cohort_wide:
+            stmt = stmt.where(Meeting.group_id.is_(None))
     return list(session.scalars(stmt.order_by(Meeting.starts_at.nulls_last(), Meeting.id)))
 
 
@@ -333,6 +344,15 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
 
 
 # --- invitations ------------------------------------------------------------------------------
+
+
+def may_give_feedback(meeting: Meeting, organisation_id: int | None) -> bool:
+    """Plus – Minus – Intressant comes from the people of the meeting's organisations."""
+    return (
+        meeting.status != "cancelled"
+        and organisation_id is not None
+        and organisation_id in organisation_ids(meeting)
+    )
 
 
 def organisation_ids(meeting: Meeting) -> set[int]:
@@ -564,14 +584,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _active_feeds(user: User) -> sa.Select:
+    return sa.select(CalendarFeed).where(
+        CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
+    )
+
+
+def _end_feeds(session: Session, user: User, now: datetime) -> None:
+    for feed in session.scalars(_active_feeds(user)):
+        feed.revoked_at = now
+
+
 def renew_feed(session: Session, user: User, *, now: datetime) -> str:
     """A new secret subscription address; the old one stops working."""
-    for feed in session.scalars(
-        sa.select(CalendarFeed).where(
-            CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
-        )
-    ):
-        feed.revoked_at = now
+    _end_feeds(session, user, now)
     token = secrets.token_urlsafe(32)
     session.add(CalendarFeed(user_id=user.id, token_hash=_token_hash(token), created_at=now))
     audit.record(
@@ -586,12 +612,7 @@ def renew_feed(session: Session, user: User, *, now: datetime) -> str:
 
 
 def revoke_feed(session: Session, user: User, *, now: datetime) -> None:
-    for feed in session.scalars(
-        sa.select(CalendarFeed).where(
-            CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
-        )
-    ):
-        feed.revoked_at = now
+    _end_feeds(session, user, now)
     audit.record(
         session,
         now=now,
@@ -603,11 +624,7 @@ def revoke_feed(session: Session, user: User, *, now: datetime) -> None:
 
 
 def active_feed(session: Session, user: User) -> CalendarFeed | None:
-    return session.scalar(
-        sa.select(CalendarFeed).where(
-            CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
-        )
-    )
+    return session.scalar(_active_feeds(user))
 
 
 def user_for_feed(session: Session, token: str) -> User | None:
@@ -714,6 +731,7 @@ def record_attendance(
 class AttendanceRow:
     organisation: str
     role: str
+    organisation_id: int
     # meeting id -> {function: attended?} for the three core functions
     by_meeting: dict[int, dict[str, bool]]
 
@@ -734,6 +752,7 @@ def attendance_by_function(
             AttendanceRow(
                 p.organisation.name,
                 p.role,
+                p.organisation_id,
                 {
                     m.id: {f: f in present[(p.organisation_id, m.id)] for f in CORE_FUNCTIONS}
                     for m in meetings
@@ -749,12 +768,10 @@ def attendance_summary(
     """For the cohort: per organisation and function, in how many of the held meetings it
     was invited to that function took part: (organisation, role, {function: (came, held)})."""
     held = [m for m in meetings if m.status == "held"]
-    rows = attendance_by_function(held, participations)
-    by_org = {p.organisation.name: p for p in participations}
+    invited = {m.id: organisation_ids(m) for m in held}
     summary = []
-    for row in rows:
-        org_id = by_org[row.organisation].organisation_id
-        concerned = [m for m in held if org_id in organisation_ids(m)]
+    for row in attendance_by_function(held, participations):
+        concerned = [m for m in held if row.organisation_id in invited[m.id]]
         summary.append(
             (
                 row.organisation,

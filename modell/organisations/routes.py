@@ -7,13 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from modell.cohorts import services as cohorts
 from modell.cohorts.models import (
     PARTICIPATION_ROLE_LABELS,
     Cohort,
-    OrganisationTitle,
     Participation,
 )
-from modell.cohorts.services import TITLE_LABELS
 from modell.core.access import require_staff, require_view
 from modell.core.clock import now
 from modell.core.forms import options
@@ -44,26 +43,6 @@ PARTICIPATION_STATUS_LABELS = {
 }
 
 
-def _status_filter(stmt, status: str):
-    taking_part = (
-        sa.select(Participation.organisation_id)
-        .join(Cohort)
-        .where(Participation.status == "active", Cohort.status.in_(("open", "forming", "running")))
-    )
-    completed = sa.select(Participation.organisation_id).where(Participation.status == "completed")
-    titled = sa.select(OrganisationTitle.organisation_id)
-    anything = sa.select(Participation.organisation_id)
-    if status == "taking_part":
-        return stmt.where(Organisation.id.in_(taking_part))
-    if status == "completed":
-        return stmt.where(Organisation.id.in_(completed))
-    if status == "titled":
-        return stmt.where(Organisation.id.in_(titled))
-    if status == "never":
-        return stmt.where(Organisation.id.not_in(anything))
-    return stmt
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -80,22 +59,14 @@ def index():
         stmt = stmt.where(Organisation.kind == kind)
     if county:
         stmt = stmt.where(Organisation.county_code == county)
-    if status in STATUS_LABELS:
-        stmt = _status_filter(stmt, status)
+    stmt = cohorts.where_programme_status(stmt, status)
     page = db.paginate(
         stmt,
         page=max(request.args.get("sida", 1, type=int), 1),
         per_page=PAGE_SIZE,
         error_out=False,
     )
-    ids = [o.id for o in page.items]
-    titles = dict(
-        db.session.execute(
-            sa.select(OrganisationTitle.organisation_id, OrganisationTitle.title).where(
-                OrganisationTitle.organisation_id.in_(ids)
-            )
-        ).all()
-    )
+    titles = cohorts.titles_of(db.session, [o.id for o in page.items])
     counties = db.session.scalars(sa.select(County).order_by(County.name)).all()
     return render_template(
         "organisations/index.html",
@@ -108,7 +79,7 @@ def index():
         statuses=STATUS_LABELS,
         counties=counties,
         titles=titles,
-        title_labels=TITLE_LABELS,
+        title_labels=cohorts.TITLE_LABELS,
     )
 
 
@@ -124,9 +95,7 @@ def detail(organisation_id: int):
         .options(selectinload(Participation.cohort), selectinload(Participation.group))
         .order_by(Cohort.starts_on, Participation.id)
     ).all()
-    title = db.session.scalar(
-        sa.select(OrganisationTitle).where(OrganisationTitle.organisation_id == org.id)
-    )
+    title = cohorts.title_of(db.session, org.id)
     return render_template(
         "organisations/detail.html",
         org=org,
@@ -136,7 +105,7 @@ def detail(organisation_id: int):
         kinds=KIND_LABELS,
         role_labels=PARTICIPATION_ROLE_LABELS,
         status_labels=PARTICIPATION_STATUS_LABELS,
-        title_labels=TITLE_LABELS,
+        title_labels=cohorts.TITLE_LABELS,
         function_labels=FUNCTION_LABELS,
     )
 

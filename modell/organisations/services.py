@@ -150,3 +150,19 @@ def save_person(
         organisation_id=organisation.id,
     )
     return person
+
+
+def find_by_names(session: Session, names: list[str]) -> tuple[list[Organisation], list[str]]:
+    """Organisations by name as typed (any case), in the order given: (found, unknown)."""
+    if not names:
+        return [], []
+    # Matched in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
+    ids = {
+        name.casefold(): id_
+        for id_, name in session.execute(sa.select(Organisation.id, Organisation.name))
+    }
+    wanted = [ids[n.casefold()] for n in names if n.casefold() in ids]
+    rows = session.scalars(sa.select(Organisation).where(Organisation.id.in_(wanted))).all()
+    by_name = {o.name.casefold(): o for o in rows}
+    found = [by_name[n.casefold()] for n in names if n.casefold() in by_name]
+    return found, [n for n in names if n.casefold() not in by_name]
