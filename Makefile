@@ -25,18 +25,23 @@ translations: modell/translations/sv/LC_MESSAGES/messages.mo
 modell/translations/sv/LC_MESSAGES/messages.mo: modell/translations/sv/LC_MESSAGES/messages.po | $(BIN)/python
 	$(BIN)/pybabel compile --use-fuzzy -d modell/translations -l sv
 
-# Set up, migrate the embedded SQLite database, load reference and demo data, serve.
+# Set up, migrate the embedded SQLite database, load reference and demo data, serve;
+# the background worker (mail, reset links) runs beside the web server and stops with it.
 run: .stamp-runtime translations
 	mkdir -p instance
 	MODELL_ENV=development $(BIN)/flask db upgrade
 	MODELL_ENV=development $(BIN)/flask modell load-reference
 	MODELL_ENV=development $(BIN)/flask modell demo
+	MODELL_ENV=development $(BIN)/flask modell worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	MODELL_ENV=development $(BIN)/flask run --host 127.0.0.1 --port $${PORT:-5000}
 
-# The whole suite: SQLite always; PostgreSQL when TEST_DATABASE_URL is set;
-# the browser tests when Chromium is installed. Skips are listed at the end.
+# The whole suite: lint, bandit's security checks (a finding is fixed or suppressed inline
+# with its reason), then SQLite always; PostgreSQL when TEST_DATABASE_URL is set; the
+# browser tests when Chromium is installed. Skips are listed at the end.
 test: .stamp-dev translations
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r modell config.py wsgi.py
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -rs $(PYTEST_ARGS)
 
 # Benchmarks: the suggested grouping and the busiest pages on a large cohort (SQLite).

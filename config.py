@@ -63,16 +63,26 @@ class Config:
             "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
             "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
             "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_DURATION": timedelta(days=14),
             "LOGIN_IDLE_TIMEOUT": timedelta(hours=_int("LOGIN_IDLE_HOURS", 12)),
+            # However busy, a login session ends this long after the login.
+            "LOGIN_MAX_AGE": timedelta(days=_int("LOGIN_MAX_DAYS", 30)),
+            # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
+            # (0: the address the app sees is the client's).
+            "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
             "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 3600),
             "INVITATION_MAX_AGE": _int("INVITATION_MAX_AGE", 14 * 24 * 3600),
-            "PASSWORD_MIN_LENGTH": 10,
+            "PASSWORD_MIN_LENGTH": 10,  # nosec B105 # a length, not a password
             "BOOTSTRAP_SERVE_LOCAL": True,
             "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", env != "testing"),
+            # Shared by every worker and host when set to e.g. redis://127.0.0.1:6379/0;
+            # the per-account login limit is in the database and holds either way.
             "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
             "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
             "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+            # Seconds between two passes of the background worker (mail, reset links).
+            "WORKER_POLL_SECONDS": float(os.environ.get("WORKER_POLL_SECONDS", "3")),
             "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 20),
             # A request larger than the largest file (and its form) is refused with 413.
             "MAX_CONTENT_LENGTH": (_int("UPLOAD_MAX_MB", 20) + 1) * 1024 * 1024,
@@ -81,12 +91,53 @@ class Config:
             settings["TESTING"] = True
         if overrides:
             settings.update(overrides)
-        if not settings["SECRET_KEY"]:
-            if settings["MODELL_ENV"] in ("development", "testing"):
-                settings["SECRET_KEY"] = "dev-only-not-secret"
-            else:
+        if settings["MODELL_ENV"] in ("development", "testing"):
+            settings["SECRET_KEY"] = settings["SECRET_KEY"] or DEV_SECRET_KEY
+        else:
+            problem = secret_key_problem(settings["SECRET_KEY"])
+            if problem:
                 raise RuntimeError(
-                    "SECRET_KEY must be set when MODELL_ENV is production "
-                    "(set MODELL_ENV=development for a local run)"
+                    f"SECRET_KEY {problem}. Generate one with: python -c "
+                    '"import secrets; print(secrets.token_urlsafe(48))" '
+                    "(or set MODELL_ENV=development for a local run)"
                 )
         return settings
+
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # nosec B105 # development and tests only; refused in production
+SECRET_KEY_MIN_BYTES = 32
+# Keys people copy from examples and tutorials; refused whatever their length.
+_KNOWN_KEYS = {
+    DEV_SECRET_KEY,
+    "changeme",
+    "change-me",
+    "secret",
+    "secret-key",
+    "secretkey",
+    "supersecret",
+    "your-secret-key",
+    "dev",
+    "development",
+    "password",
+    "correct horse battery staple",
+}
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why a production SECRET_KEY must be refused, or None. Every signed link (reset,
+    invitation, answer) is only as strong as this key: a short or guessable one is found
+    offline from a single link, and then links can be forged."""
+    if not key:
+        return "must be set when MODELL_ENV is production"
+    if len(key.encode()) < SECRET_KEY_MIN_BYTES:
+        return f"is shorter than {SECRET_KEY_MIN_BYTES} bytes"
+    lowered = key.lower()
+    if any(known in lowered for known in _KNOWN_KEYS if len(known) >= 6) or lowered in _KNOWN_KEYS:
+        return "contains a well-known example key"
+    if len(set(key)) < 12:
+        return "repeats too few different characters"
+    from zxcvbn import zxcvbn
+
+    if zxcvbn(key[:100])["guesses_log10"] < 20:
+        return "is guessable (words, repetitions or sequences)"
+    return None

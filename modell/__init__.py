@@ -2,6 +2,8 @@
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 from modell.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
@@ -15,6 +17,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=Config.from_env(overrides)["MODELL_INSTANCE_DIR"],
     )
     app.config.update(Config.from_env(overrides))
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    # An id in an address beyond what an id column holds is no page (404), not a database error.
+    app.url_map.converters["int"] = IdConverter
 
     from modell import models  # noqa: F401  (every table registered before migrations)
 
@@ -44,10 +51,21 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     install_web(app)
 
+    from modell.auth.services import process_reset_requests
+    from modell.core import worker
+
+    worker.register("password_reset", process_reset_requests)
+
     from modell.cli import cli
 
     app.cli.add_command(cli)
     return app
+
+
+class IdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)  # ids are INTEGER columns
+        super().__init__(map, *args, **kwargs)
 
 
 def _select_locale() -> str:

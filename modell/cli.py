@@ -1,12 +1,15 @@
 """`flask modell ...`: each command calls the services, like a route would."""
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from modell.auth.models import ROLES
 from modell.core import mail
 from modell.core.types import utcnow
 from modell.extensions import db
+from modell.organisations.models import FUNCTIONS
 
 cli = AppGroup("modell", help="Modell's own commands.")
 
@@ -42,6 +45,89 @@ def demo_command():
         click.echo(f"  password for all: {result.password}")
     else:
         click.echo("  (no passwords outside development: use 'Forgot your password?')")
+
+
+@cli.command("create-user")
+@click.option("--email", required=True, help="The person's e-mail address.")
+@click.option("--name", required=True, help="The person's name.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(ROLES),
+)
+@click.option("--organisation", "organisation_code", help="SCB code (members only), e.g. 0127.")
+@click.option("--county", "county_code", help="County code (county observers only), e.g. 24.")
+@click.option(
+    "--function",
+    default="strategist",
+    show_default=True,
+    type=click.Choice(FUNCTIONS),
+    help="The member's function in the organisation.",
+)
+def create_user_command(email, name, role, organisation_code, county_code, function):
+    """Create an account, the first one on an empty database included. With MAIL_SERVER the
+    person gets an invitation by mail; without it, a one-time link to choose a password is
+    printed here (it stops working once used, and after INVITATION_MAX_AGE)."""
+    from modell.auth.services import invite_user
+    from modell.core.errors import RuleViolation
+    from modell.organisations.models import County, Organisation
+
+    organisation_id = None
+    if role == "member":
+        if not organisation_code:
+            raise click.UsageError("a member needs --organisation (its SCB code)")
+        org = db.session.scalar(
+            sa.select(Organisation).where(Organisation.scb_code == organisation_code)
+        )
+        if org is None:
+            raise click.UsageError(f"no organisation has the SCB code {organisation_code}")
+        organisation_id = org.id
+    if role == "county_observer" and (
+        not county_code or db.session.get(County, county_code) is None
+    ):
+        raise click.UsageError(
+            "a county observer needs --county with a known county code "
+            "(run `flask modell load-reference` first)"
+        )
+    send = bool(current_app.config.get("MAIL_SERVER"))
+    try:
+        user, link = invite_user(
+            db.session,
+            now=utcnow(),
+            invited_by=None,
+            email=email,
+            name=name,
+            role=role,
+            organisation_id=organisation_id,
+            function=function if role == "member" else None,
+            county_code=county_code,
+            secret_key=current_app.config["SECRET_KEY"],
+            send_mail=send,
+        )
+    except RuleViolation as error:
+        raise click.UsageError(str(error.message)) from error
+    db.session.commit()
+    if send:
+        result = mail.flush(db.engine, current_app.config, now=utcnow())
+        click.echo(f"Created {role} {user.email}; invitation mailed (sent {result['sent']}).")
+    else:
+        click.echo(f"Created {role} {user.email}. No MAIL_SERVER is set: give this one-time")
+        click.echo("link to that person only; it sets the password and then stops working:")
+        click.echo(f"  {link}")
+
+
+@cli.command("worker")
+def worker_command():
+    """Deliver mail and write reset links, a pass every WORKER_POLL_SECONDS, until stopped.
+    Web requests never talk SMTP: run one of these beside the web server."""
+    from modell.core import worker
+
+    app = current_app._get_current_object()
+    click.echo(f"Worker started (a pass every {app.config['WORKER_POLL_SECONDS']} s).")
+    try:
+        worker.run_forever(app, poll_seconds=app.config["WORKER_POLL_SECONDS"])
+    except KeyboardInterrupt:
+        click.echo("Worker stopped.")
 
 
 mail_cli = AppGroup("mail", help="The outbox.")

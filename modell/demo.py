@@ -19,7 +19,7 @@ from modell.organisations.services import find_reference
 
 COHORT_NAME = "Modellkommuner 2019"
 FEDERATION = "Förbundet Norrbottens kommuner"
-DEMO_PASSWORD = "modell-demo-2019"
+DEMO_PASSWORD = "modell-demo-2019"  # nosec B105 # the published demo login, development only
 
 # (benchmarking participants, mentors, {support organisation: the mentor it supports})
 GROUPS_2019 = [

@@ -1,6 +1,6 @@
 """Every table of the app, imported in dependency order (for Alembic and create_app)."""
 
-from modell.auth.models import LoginSession, User
+from modell.auth.models import LoginSession, LoginThrottle, PasswordResetRequest, User
 from modell.cohorts.models import (
     ChecklistCompletion,
     ChecklistItem,
@@ -42,6 +42,7 @@ __all__ = [
     "Invitation",
     "LogEntry",
     "LoginSession",
+    "LoginThrottle",
     "Meeting",
     "MeetingDocument",
     "MeetingKind",
@@ -52,6 +53,7 @@ __all__ = [
     "OutboxAttachment",
     "OutboxMessage",
     "Participation",
+    "PasswordResetRequest",
     "Person",
     "PmiFeedback",
     "ProgrammeTemplate",

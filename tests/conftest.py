@@ -10,6 +10,7 @@ PostgreSQL), so tests never see each other's rows.
 import os
 import shutil
 import socket
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -21,11 +22,13 @@ from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 
 from modell import create_app
+from modell.core import worker
 from modell.core.types import utcnow
 from modell.demo import DEMO_PASSWORD, load_demo
 from modell.extensions import db
 from modell.organisations.services import load_reference
 
+ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REQUIRE_ALL = os.environ.get("MODELL_REQUIRE_ALL") == "1"
 
@@ -263,7 +266,17 @@ def smtp():
 
 @pytest.fixture
 def mail_app(make_app, smtp):
-    return make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    """An app with a mail server, and the background worker running beside it as in
+    production: requests only write the outbox, the worker delivers."""
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run_forever, args=(app,), kwargs={"poll_seconds": 0.05, "stop": stop}
+    )
+    thread.start()
+    yield app
+    stop.set()
+    thread.join(10)
 
 
 # --- logging in ---------------------------------------------------------------------------

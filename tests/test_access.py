@@ -324,6 +324,9 @@ def _ids(app) -> dict:
             )
         )
         assert own_meeting.host.name == "Botkyrka"
+        # Still to come, so its answer links work (they stop when a meeting has ended).
+        own_meeting.starts_at = utcnow() + timedelta(days=30)
+        own_meeting.ends_at = own_meeting.starts_at + timedelta(hours=5)
         meetings.send_invitations(db.session, own_meeting, now=now, user_id=None)
         document = meetings.store_document(
             db.session,

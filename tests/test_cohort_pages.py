@@ -171,7 +171,7 @@ def test_the_second_of_two_coordinators_is_told_and_keeps_what_they_wrote(app):
                 "version": version,
                 "benchmarking": bench,
                 "basis": "geography",
-                "other_mentors": "Hedemora",
+                "other_mentors_1": "Hedemora",
                 **data,
             },
         )
@@ -205,7 +205,7 @@ def test_a_group_outside_the_rules_shows_the_warnings_and_is_not_saved_without_a
         {
             "benchmarking": [askersund],
             "basis": "geography",
-            "other_mentors": "Hedemora",
+            "other_mentors_1": "Hedemora",
             "version": version,
         },
     )
@@ -218,20 +218,24 @@ def test_a_group_outside_the_rules_shows_the_warnings_and_is_not_saved_without_a
 
 
 def test_organisations_are_found_by_name_in_any_case_also_with_a_swedish_first_letter(app):
-    from modell.organisations.services import find_by_names
+    from modell.organisations.services import organisations_called
 
     with app.app_context():
-        found, unknown = find_by_names(db.session, ["örebro", "ÖSTRA GÖINGE", "Atlantis"])
-        assert [o.name for o in found] == ["Örebro", "Östra Göinge"] and unknown == ["Atlantis"]
+        found = organisations_called(db.session, ["örebro", "ÖSTRA GÖINGE", "Atlantis"])
+        assert [o.name for o in found["örebro"] + found["ÖSTRA GÖINGE"]] == [
+            "Örebro",
+            "Östra Göinge",
+        ]
+        assert found["Atlantis"] == []
 
 
 def test_an_unknown_organisation_name_is_refused_beside_the_field(app):
     client = app.test_client()
     login(client, DEMO["coordinator"])
     url = f"/omgangar/{demo_cohort_id(app)}/grupper/ny"
-    response = post_form(client, url, {"other_mentors": "Atlantis", "basis": "geography"})
+    response = post_form(client, url, {"other_mentors_1": "Atlantis", "basis": "geography"})
     html = response.get_data(True)
-    assert 'id="other_mentors-error"' in html and "Ingen organisation heter Atlantis." in html
+    assert 'id="other_mentors_1-error"' in html and "Ingen organisation heter Atlantis." in html
 
 
 def test_participants_see_only_their_own_group_and_observers_their_county(app):

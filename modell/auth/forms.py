@@ -2,21 +2,20 @@
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from modell.core.forms import options
+from modell.core.forms import Form, options
 
 
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+class LoginForm(Form):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in on this computer"))
 
 
-class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email()])
+class ResetRequestForm(Form):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=320)])
 
 
 def _min_length(form, field):
@@ -25,11 +24,14 @@ def _min_length(form, field):
         raise ValidationError(_l("The password must be at least %(n)d characters.", n=minimum))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), _min_length],
-        description=_l("At least 10 characters. A few unrelated words make a good password."),
+        validators=[DataRequired(), _min_length, Length(max=200)],
+        description=_l(
+            "At least 10 characters, not your name or e-mail address, and hard to guess. "
+            "A few unrelated words make a good password."
+        ),
     )
     password2 = PasswordField(
         _l("Repeat the new password"),
@@ -38,10 +40,12 @@ class SetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(SetPasswordForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=320)])
     role = SelectField(_l("Role"), choices=[])
@@ -67,7 +71,7 @@ class InviteForm(FlaskForm):
             raise ValidationError(_l("Choose the county the observer follows."))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switch: a small form so it is a POST with a CSRF token."""
 
     lang = SelectField(_l("Language"), choices=options([("sv", "Svenska"), ("en", "English")]))

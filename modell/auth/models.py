@@ -84,3 +84,29 @@ class LoginSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(300))
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per account, kept in the database so the limit holds across every
+    worker and host. Keyed by a hash of the e-mail as typed (normalised), so an address
+    without an account is throttled exactly like one with: nothing reveals which exist."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordResetRequest(db.Model):
+    """ "Forgot your password?" as typed. The request only writes this row, the same for a
+    known and an unknown address; the worker looks the address up and writes the mail."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -18,10 +18,12 @@ from modell.auth.forms import (
 )
 from modell.auth.models import ROLE_LABELS, ROLES, User
 from modell.core.access import require_staff
-from modell.core.forms import options
-from modell.core.types import utcnow
+from modell.core.clock import now
+from modell.core.errors import RuleViolation
+from modell.core.forms import add_error, options
 from modell.extensions import db, limiter, login_manager
-from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County, Organisation
+from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County
+from modell.organisations.services import organisation_choices
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -31,7 +33,11 @@ login_manager.session_protection = "basic"
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     return services.load_login_session(
-        db.session, token, now=utcnow(), idle_timeout=current_app.config["LOGIN_IDLE_TIMEOUT"]
+        db.session,
+        token,
+        now=now(),
+        idle_timeout=current_app.config["LOGIN_IDLE_TIMEOUT"],
+        max_age=current_app.config["LOGIN_MAX_AGE"],
     )
 
 
@@ -55,24 +61,43 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = services.authenticate(db.session, form.email.data, form.password.data)
+        email, moment = form.email.data, now()
+        wait = services.login_blocked_for(db.session, email, now=moment)
+        user = None if wait else services.authenticate(db.session, email, form.password.data)
         if user is None:
-            form.password.errors.append(_("Wrong e-mail address or password."))
+            if wait is None:
+                wait = services.record_login_failure(db.session, email, now=moment)
+                db.session.commit()
+            if wait is None:
+                form.password.errors.append(_("Wrong e-mail address or password."))
+            else:
+                status = 429
+                form.password.errors.append(
+                    _(
+                        "Too many failed attempts for this address. Wait %(n)d minutes and try "
+                        "again, or choose a new password through “Forgot your password?”.",
+                        n=services.minutes_to_wait(wait),
+                    )
+                )
         else:
+            services.clear_login_failures(db.session, email)
             services.start_login_session(
-                db.session, user, now=utcnow(), user_agent=request.headers.get("User-Agent")
+                db.session, user, now=moment, user_agent=request.headers.get("User-Agent")
             )
             db.session.commit()
+            # A token that was in the page before the login does not carry over into it.
+            session.pop("csrf_token", None)
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logga-ut", methods=["POST"])
 @login_required
 def logout():
-    services.end_login_session(db.session, current_user.login_token, now=utcnow())
+    services.end_login_session(db.session, current_user.login_token, now=now())
     db.session.commit()
     logout_user()
     session.clear()
@@ -85,13 +110,7 @@ def logout():
 def forgot_password():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            db.session,
-            form.email.data,
-            now=utcnow(),
-            secret_key=current_app.config["SECRET_KEY"],
-            base_url=current_app.config["BASE_URL"],
-        )
+        services.request_password_reset(db.session, form.email.data, now=now())
         db.session.commit()
         flash(
             _(
@@ -114,12 +133,29 @@ def _password_page(purpose: str, token: str, max_age_key: str, template: str):
     if user is None:
         return render_template("auth/token_invalid.html"), 400
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        services.set_password(db.session, user, form.password.data, now=utcnow())
-        db.session.commit()
+    if form.validate_on_submit() and _set_password(form, user):
         flash(_("Your password is set. Log in with it now."), "success")
         return redirect(url_for("auth.login"))
     return render_template(template, form=form, user=user)
+
+
+def _set_password(form: SetPasswordForm, user: User, keep_token: str | None = None) -> bool:
+    """Set the new password, or show beside the field why the rules refuse it."""
+    try:
+        services.set_password(
+            db.session,
+            user,
+            form.password.data,
+            now=now(),
+            keep_token=keep_token,
+            min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        add_error(form, error.message, error.field)
+        return False
+    db.session.commit()
+    return True
 
 
 @bp.route("/nytt-losenord/<token>", methods=["GET", "POST"])
@@ -139,18 +175,11 @@ def change_password():
     if form.validate_on_submit():
         if not services.check_password(current_user, form.current_password.data):
             form.current_password.errors.append(_("The current password is not right."))
-        else:
-            services.set_password(
-                db.session,
-                current_user,
-                form.password.data,
-                now=utcnow(),
-                keep_token=current_user.login_token,
-            )
-            db.session.commit()
+        elif _set_password(form, current_user, keep_token=current_user.login_token):
             flash(
                 _(
-                    "Your password is changed. Other browsers where you were logged in are logged out."
+                    "Your password is changed. Other browsers where you were logged in are "
+                    "logged out."
                 ),
                 "success",
             )
@@ -165,20 +194,15 @@ def invite():
     form = InviteForm()
     roles = ROLES if current_user.role == "admin" else [r for r in ROLES if r != "admin"]
     form.role.choices = options((r, ROLE_LABELS[r]) for r in roles)
-    organisations = db.session.execute(
-        sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
-    ).all()
-    form.organisation_id.choices = options(((o.id, o.name) for o in organisations), blank=True)
+    form.organisation_id.choices = options(organisation_choices(db.session), blank=True)
     form.function.choices = options(((f, FUNCTION_LABELS[f]) for f in FUNCTIONS), blank=True)
     counties = db.session.scalars(sa.select(County).order_by(County.code)).all()
     form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
     if form.validate_on_submit():
-        if services.find_user(db.session, form.email.data):
-            form.email.errors.append(_("There is already an account with this e-mail address."))
-        else:
-            user = services.invite_user(
+        try:
+            user, _link = services.invite_user(
                 db.session,
-                now=utcnow(),
+                now=now(),
                 invited_by=current_user,
                 email=form.email.data,
                 name=form.name.data,
@@ -187,8 +211,11 @@ def invite():
                 function=form.function.data or None,
                 county_code=form.county_code.data or None,
                 secret_key=current_app.config["SECRET_KEY"],
-                base_url=current_app.config["BASE_URL"],
             )
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+        else:
             db.session.commit()
             flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.invite"))

@@ -1,20 +1,27 @@
 """Accounts: passwords, login sessions that end on the server, reset and invitation tokens."""
 
 import hashlib
+import math
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
-from modell.auth.models import LoginSession, User
+from modell.auth.models import LoginSession, LoginThrottle, PasswordResetRequest, User
 from modell.core import audit, mail
+from modell.core.errors import RuleViolation
+from modell.core.links import external_url
+from modell.core.text import strip_control_characters
 from modell.organisations.models import Person
 
 _hasher = PasswordHasher()
@@ -71,7 +78,7 @@ def start_login_session(
             user_id=user.id,
             created_at=now,
             last_seen_at=now,
-            user_agent=(user_agent or "")[:300] or None,
+            user_agent=strip_control_characters(user_agent or "")[:300] or None,
         )
     )
     user.last_login_at = now
@@ -80,9 +87,15 @@ def start_login_session(
 
 
 def load_login_session(
-    session: Session, token: str, *, now: datetime, idle_timeout: timedelta
+    session: Session,
+    token: str,
+    *,
+    now: datetime,
+    idle_timeout: timedelta,
+    max_age: timedelta = timedelta(days=30),
 ) -> User | None:
-    """The user behind a cookie's token, if that login session is still open and not idle."""
+    """The user behind a cookie's token, if that login session is still open, not idle and
+    not older than its absolute lifetime (a stolen cookie kept busy still runs out)."""
     row = session.scalar(
         sa.select(LoginSession).where(
             LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None)
@@ -90,7 +103,7 @@ def load_login_session(
     )
     if row is None:
         return None
-    if now - row.last_seen_at > idle_timeout:
+    if now - row.last_seen_at > idle_timeout or now - row.created_at > max_age:
         row.ended_at = now
         session.commit()
         return None
@@ -127,10 +140,45 @@ def end_all_login_sessions(
 # --- passwords -----------------------------------------------------------------------------
 
 
+PASSWORD_MAX_LENGTH = 200  # the strength estimator's time grows with the length
+
+
+def password_problem(password: str, *, email: str, name: str, min_length: int = 10):
+    """Why this password must not be used, or None. Too short, too long, containing the
+    user's e-mail address or name, or easy to guess by zxcvbn's estimate (score below 3 of
+    4: common passwords, words, names, dates, keyboard and number sequences)."""
+    if len(password) < min_length:
+        return _l("The password must be at least %(n)d characters.", n=min_length)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return _l("The password can be at most %(n)d characters.", n=PASSWORD_MAX_LENGTH)
+    lowered = password.casefold()
+    email = normalise_email(email)
+    local = email.split("@")[0]
+    personal = [email, local, *(part for part in name.casefold().split() if len(part) >= 3)]
+    if any(p and len(p) >= 3 and p in lowered for p in personal):
+        return _l("The password must not contain your e-mail address or your name.")
+    inputs = [email, local, *name.split()]
+    if zxcvbn(password, user_inputs=inputs)["score"] < 3:
+        return _l(
+            "The password is too easy to guess: common words, names, dates and sequences such "
+            "as 1234 are tried first. Use a few unrelated words or more characters."
+        )
+    return None
+
+
 def set_password(
-    session: Session, user: User, password: str, *, now: datetime, keep_token: str | None = None
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    now: datetime,
+    keep_token: str | None = None,
+    min_length: int = 10,
 ) -> None:
     """Change the password and end every other login session of the user."""
+    problem = password_problem(password, email=user.email, name=user.name, min_length=min_length)
+    if problem is not None:
+        raise RuleViolation(problem, field="password")
     user.password_hash = hash_password(password)
     user.password_changed_at = now
     end_all_login_sessions(session, user, now=now, keep_token=keep_token)
@@ -169,32 +217,79 @@ def read_password_token(
     return user
 
 
-def request_password_reset(
-    session: Session, email: str, *, now: datetime, secret_key: str, base_url: str
-) -> None:
-    """Mail a reset link if the address belongs to an active user; say nothing either way."""
-    user = find_user(session, email)
-    if user is None or not user.active:
-        return
-    token = make_password_token(user, secret_key, "reset")
-    link = base_url + url_for("auth.reset_password", token=token)
-    _mail_user(
-        session,
-        user,
-        now=now,
-        kind="password_reset",
-        template="password_reset",
-        subject=_l("Reset your password in Modell"),
-        link=link,
+def request_password_reset(session: Session, email: str, *, now: datetime) -> None:
+    """Note the request and nothing else: the same single insert whether or not the address
+    belongs to anyone, so the reply's timing tells nothing. The worker writes the mail."""
+    session.add(PasswordResetRequest(email=normalise_email(email)[:320], requested_at=now))
+
+
+RESETS_PER_HOUR = 3  # mails to one account; more requests are noted and dropped
+
+
+def process_reset_requests(session: Session, now: datetime, config: Mapping) -> int:
+    """The worker's job: mail a reset link for each waiting request whose address belongs
+    to an active user. Each request is claimed with a conditional update, so two workers
+    never mail the same one. Returns how many mails were written."""
+    written = 0
+    waiting = session.scalars(
+        sa.select(PasswordResetRequest)
+        .where(PasswordResetRequest.processed_at.is_(None))
+        .order_by(PasswordResetRequest.id)
+        .limit(500)
+    ).all()
+    for request in waiting:
+        claimed = session.execute(
+            sa.update(PasswordResetRequest)
+            .where(
+                PasswordResetRequest.id == request.id,
+                PasswordResetRequest.processed_at.is_(None),
+            )
+            .values(processed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue
+        user = find_user(session, request.email)
+        if user is None or not user.active or _recent_resets(session, user, now) >= RESETS_PER_HOUR:
+            continue
+        token = make_password_token(user, config["SECRET_KEY"], "reset")
+        _mail_user(
+            session,
+            user,
+            now=now,
+            kind="password_reset",
+            template="password_reset",
+            subject=_l("Reset your password in Modell"),
+            link=external_url("auth.reset_password", token=token),
+        )
+        audit.record(session, now=now, user_id=None, action="password_reset_mailed", obj=user)
+        written += 1
+    # Requests are kept a month for the audit of abuse, then forgotten.
+    session.execute(
+        sa.delete(PasswordResetRequest).where(
+            PasswordResetRequest.requested_at < now - timedelta(days=30)
+        )
     )
-    audit.record(session, now=now, user_id=None, action="password_reset_requested", obj=user)
+    return written
+
+
+def _recent_resets(session: Session, user: User, now: datetime) -> int:
+    from modell.core.models import OutboxMessage
+
+    return session.scalar(
+        sa.select(sa.func.count()).where(
+            OutboxMessage.kind == "password_reset",
+            OutboxMessage.recipient == user.email,
+            OutboxMessage.created_at > now - timedelta(hours=1),
+        )
+    )
 
 
 def invite_user(
     session: Session,
     *,
     now: datetime,
-    invited_by: User,
+    invited_by: User | None,
     email: str,
     name: str,
     role: str,
@@ -202,13 +297,17 @@ def invite_user(
     function: str | None,
     county_code: str | None,
     secret_key: str,
-    base_url: str,
-) -> User:
+    send_mail: bool = True,
+) -> tuple[User, str]:
     """Create the account and mail a link where the invited person chooses a password.
+    Returns the user and the link; the link is for the invited person only (the CLI prints
+    it when no mail server is set, for the very first account).
 
     A member gets its rights from an organisation, so it is created as a person of that
     organisation with a function (politician, manager, strategist, ...).
     """
+    if find_user(session, email) is not None:
+        raise RuleViolation(_l("There is already an account with this e-mail address."), "email")
     person_id = None
     if role == "member":
         if organisation_id is None or function is None:
@@ -235,27 +334,28 @@ def invite_user(
     session.add(user)
     session.flush()
     token = make_password_token(user, secret_key, "invite")
-    link = base_url + url_for("auth.accept_invitation", token=token)
-    _mail_user(
-        session,
-        user,
-        now=now,
-        kind="invitation",
-        template="invitation",
-        subject=_l("You are invited to Modell"),
-        link=link,
-        inviter=invited_by,
-    )
+    link = external_url("auth.accept_invitation", token=token)
+    if send_mail:
+        _mail_user(
+            session,
+            user,
+            now=now,
+            kind="invitation",
+            template="invitation",
+            subject=_l("You are invited to Modell"),
+            link=link,
+            inviter=invited_by,
+        )
     audit.record(
         session,
         now=now,
-        user_id=invited_by.id,
+        user_id=invited_by.id if invited_by else None,
         action="user_invited",
         obj=user,
         email=user.email,
         role=role,
     )
-    return user
+    return user, link
 
 
 def _mail_user(
@@ -269,3 +369,64 @@ def _mail_user(
     mail.queue(
         session, now=now, kind=kind, to=user.email, subject=subject_text, text=text, html=html
     )
+
+
+# --- login throttling per account ------------------------------------------------------------
+
+LOGIN_FREE_FAILURES = 5  # failures within the window before the account is held
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_BLOCK = timedelta(hours=1)
+
+
+def _throttle_key(email: str) -> str:
+    return hashlib.sha256(("login:" + normalise_email(email)).encode()).hexdigest()
+
+
+def login_blocked_for(session: Session, email: str, *, now: datetime) -> timedelta | None:
+    """How long logins to this address are held, or None. Asked before the password is
+    checked, so a held account's password is not tried at all."""
+    until = session.scalar(
+        sa.select(LoginThrottle.blocked_until).where(LoginThrottle.key == _throttle_key(email))
+    )
+    if until is None or until <= now:
+        return None
+    return until - now
+
+
+def record_login_failure(session: Session, email: str, *, now: datetime) -> timedelta | None:
+    """Count a failed login in one atomic statement (several workers may count at once) and
+    hold the address when it has failed too often: one minute after the fifth failure without
+    a quiet quarter of an hour between them, doubling with each further failure up to an
+    hour."""
+    key = _throttle_key(email)
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    stmt = insert(LoginThrottle).values(
+        key=key, failures=1, first_failed_at=now, last_failed_at=now, blocked_until=None
+    )
+    table = LoginThrottle.__table__
+    window_over = table.c.last_failed_at < now - LOGIN_WINDOW  # quiet for a while: start over
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": sa.case((window_over, 1), else_=table.c.failures + 1),
+            "first_failed_at": sa.case((window_over, now), else_=table.c.first_failed_at),
+            "last_failed_at": now,
+        },
+    )
+    session.execute(stmt)
+    failures = session.scalar(sa.select(LoginThrottle.failures).where(LoginThrottle.key == key))
+    if failures < LOGIN_FREE_FAILURES:
+        return None
+    hold = min(timedelta(minutes=2 ** (failures - LOGIN_FREE_FAILURES)), LOGIN_MAX_BLOCK)
+    session.execute(
+        sa.update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=now + hold)
+    )
+    return hold
+
+
+def clear_login_failures(session: Session, email: str) -> None:
+    session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == _throttle_key(email)))
+
+
+def minutes_to_wait(wait: timedelta) -> int:
+    return max(1, math.ceil(wait.total_seconds() / 60))

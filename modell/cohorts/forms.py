@@ -1,7 +1,8 @@
 """Forms for cohorts, interest registrations, groups and programme templates."""
 
+import functools
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,7 +29,7 @@ from wtforms.validators import (
 )
 
 from modell.cohorts.models import FEE_PAYERS, GROUP_BASES, MEETING_SCOPES
-from modell.core.forms import options
+from modell.core.forms import Form, options
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS
 
 
@@ -43,7 +44,7 @@ def int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """A form that edits a versioned object: the version seen when the form was opened."""
 
     version = HiddenField()
@@ -58,7 +59,7 @@ class VersionedForm(FlaskForm):
 class CohortForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     template_id = SelectField(
-        _l("Programme model"), coerce=int_or_none, choices=[], validators=[InputRequired()]
+        _l("Programme model"), coerce=int_or_none, choices=[], validators=[DataRequired()]
     )
     registration_deadline = DateField(
         _l("Registration deadline"),
@@ -109,7 +110,7 @@ def _contact():
     )
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     organisation_id = SelectField(_l("Organisation"), coerce=int_or_none, choices=[])
     decision_date = DateField(
         _l("Date of the political decision"),
@@ -129,7 +130,8 @@ class RegistrationForm(FlaskForm):
     politician_name, politician_email, politician_phone = _contact()
     manager_name, manager_email, manager_phone = _contact()
     strategist_name, strategist_email, strategist_phone = _contact()
-    extra_function = SelectField(_l("Function"), choices=[], validators=[Optional()])
+    # No Optional() here: it would stop the check below that a named contact has a function.
+    extra_function = SelectField(_l("Function"), choices=[], default="")
     extra_name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     extra_email = EmailField(
         _l("E-mail address"), validators=[Optional(), Email(), Length(max=320)]
@@ -192,12 +194,36 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("Say who pays the fee."))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         validators=[Optional(), Length(max=2000)],
         description=_l("Required when the registration is declined; the organisation sees it."),
     )
+
+
+# The id of the page's <datalist> of organisation labels. An input that names an organisation
+# offers them (a native list: no script), and the server takes a label to mean its one
+# organisation, so that two organisations of one name are never mixed up.
+ORGANISATION_LIST = "organisation-labels"
+
+
+def organisation_input(label, **kwargs) -> StringField:
+    """A text input that names one organisation: a label chosen from the list, or a name."""
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=400)],
+        render_kw={"list": ORGANISATION_LIST},
+        **kwargs,
+    )
+
+
+# The group form's lists of organisations: one input each, numbered ("Other mentor 2").
+PICKS = {
+    "other_mentors": lambda n: _l("Other mentor %(n)d", n=n),
+    "support": lambda n: _l("Support organisation %(n)d", n=n),
+}
+PICKS_MAX = 20
 
 
 BASIS_LABELS = {
@@ -222,19 +248,8 @@ class GroupForm(VersionedForm):
         choices=[],
         description=_l("Organisations that completed an earlier cohort and committed to mentor."),
     )
-    other_mentors = StringField(
-        _l("Other mentors"),
-        validators=[Optional(), Length(max=1000)],
-        description=_l("Names as in the organisation list, separated by commas."),
-    )
-    support = StringField(
-        _l("Support organisations (“with support of”)"),
-        validators=[Optional(), Length(max=1000)],
-        description=_l("Names as in the organisation list, separated by commas."),
-    )
-    supported_mentor = StringField(
+    supported_mentor = organisation_input(
         _l("The mentor they support"),
-        validators=[Optional(), Length(max=200)],
         description=_l("Needed only when the group has more than one mentor."),
     )
     exception_reason = TextAreaField(
@@ -246,8 +261,32 @@ class GroupForm(VersionedForm):
         ),
     )
 
+    pick_counts: dict[str, int] = {}
 
-class SuggestionForm(FlaskForm):
+    def picks(self, prefix: str) -> list:
+        """The inputs of one list of organisations ("other_mentors", "support"), in order."""
+        return [self[f"{prefix}_{n}"] for n in range(1, self.pick_counts.get(prefix, 0) + 1)]
+
+
+@functools.cache
+def _sized_group_form(counts: tuple[tuple[str, int], ...]) -> type[GroupForm]:
+    class SizedGroupForm(GroupForm):
+        pick_counts = dict(counts)
+
+    for prefix, count in counts:
+        for n in range(1, count + 1):
+            setattr(SizedGroupForm, f"{prefix}_{n}", organisation_input(PICKS[prefix](n)))
+    return SizedGroupForm
+
+
+def group_form(counts: dict[str, int] | None = None, **kwargs) -> GroupForm:
+    """The group form with `counts[prefix]` inputs in each list of organisations (two at
+    least, at most PICKS_MAX), each an input of its own that names one organisation."""
+    sized = tuple((p, min(max((counts or {}).get(p, 0), 2), PICKS_MAX)) for p in PICKS)
+    return _sized_group_form(sized)(**kwargs)
+
+
+class SuggestionForm(Form):
     basis = SelectField(
         _l("Group by"), choices=options((b, BASIS_LABELS[b]) for b in ("geography", "theme"))
     )
@@ -255,11 +294,11 @@ class SuggestionForm(FlaskForm):
     fingerprint = HiddenField()
 
 
-class TemplateCopyForm(FlaskForm):
+class TemplateCopyForm(Form):
     name = StringField(_l("Name of the new template"), validators=[DataRequired(), Length(max=200)])
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     duration_months = IntegerField(
@@ -276,7 +315,7 @@ class TemplateForm(FlaskForm):
     uses_mentors = BooleanField(_l("Groups have mentors"))
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     checklist = TextAreaField(
@@ -289,7 +328,7 @@ class StepForm(FlaskForm):
 SCOPE_LABELS = {"cohort": _l("The whole cohort"), "group": _l("Each group")}
 
 
-class MeetingKindForm(FlaskForm):
+class MeetingKindForm(Form):
     key = StringField(
         _l("Key"),
         validators=[

@@ -9,6 +9,8 @@ from flask_login import current_user, login_required
 from modell.cohorts import bp, services
 from modell.cohorts.forms import (
     FEE_PAYER_LABELS,
+    ORGANISATION_LIST,
+    PICKS,
     CohortForm,
     ConcludeForm,
     DecisionForm,
@@ -16,6 +18,7 @@ from modell.cohorts.forms import (
     RegistrationForm,
     StatusForm,
     SuggestionForm,
+    group_form,
 )
 from modell.cohorts.grouping import feasible_group_counts
 from modell.cohorts.models import (
@@ -31,10 +34,14 @@ from modell.core.access import may_change, may_view, require_change, require_sta
 from modell.core.clock import now, today
 from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
-from modell.core.web import apply_change
+from modell.core.web import apply_change, rescuable
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS, KIND_LABELS, Organisation
-from modell.organisations.services import find_by_names
+from modell.organisations.services import (
+    organisation_choices,
+    organisation_label,
+    organisations_called,
+)
 
 
 def _cohort_or_404(cohort_id: int) -> Cohort:
@@ -81,6 +88,7 @@ def _template_choices(form: CohortForm) -> None:
 
 
 @bp.route("/ny", methods=["GET", "POST"])
+@rescuable
 @login_required
 def create():
     require_staff()
@@ -107,6 +115,7 @@ def create():
 
 
 @bp.route("/<int:cohort_id>/andra", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -293,6 +302,7 @@ def _registration_data(form: RegistrationForm) -> services.RegistrationData:
 
 
 @bp.route("/<int:cohort_id>/anmal", methods=["GET", "POST"])
+@rescuable
 @login_required
 def register(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
@@ -306,11 +316,8 @@ def register(cohort_id: int):
     form = RegistrationForm()
     if staff:
         taken = services.registered_organisation_ids(db.session, cohort)
-        orgs = db.session.execute(
-            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
-        ).all()
         form.organisation_id.choices = options(
-            ((o.id, o.name) for o in orgs if o.id not in taken), blank=True
+            (c for c in organisation_choices(db.session) if c[0] not in taken), blank=True
         )
     else:
         del form.organisation_id
@@ -362,6 +369,7 @@ def _fill_registration_form(form: RegistrationForm, registration: InterestRegist
 
 
 @bp.route("/anmalningar/<int:registration_id>/andra", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit_registration(registration_id: int):
     registration = db.get_or_404(InterestRegistration, registration_id)
@@ -424,6 +432,7 @@ def registrations(cohort_id: int):
 
 
 @bp.route("/anmalningar/<int:registration_id>", methods=["GET", "POST"])
+@rescuable
 @login_required
 def registration(registration_id: int):
     registration = db.get_or_404(InterestRegistration, registration_id)
@@ -482,24 +491,47 @@ def group(group_id: int):
     )
 
 
-def _names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").split(",") if n.strip()]
+def _posted_count(prefix: str) -> int:
+    """How many inputs of one list of organisations the sent form had."""
+    numbers = [k.removeprefix(prefix + "_") for k in request.form if k.startswith(prefix + "_")]
+    return max((int(n) for n in numbers if n.isdecimal() and len(n) < 4), default=0)
 
 
-def _find_orgs(form: GroupForm, field: str) -> list[Organisation] | None:
-    found, unknown = find_by_names(db.session, _names(form[field].data))
-    if unknown:
-        add_error(
-            form,
-            _("No organisation is called %(names)s.", names=", ".join(unknown)),
-            field,
-        )
-        return None
-    return found
+def _chosen_organisations(form: GroupForm) -> dict[str, list[Organisation]] | None:
+    """The organisations the group form's inputs name, by list. Each input must name exactly
+    one: a label from the list, or a name that only one organisation has. Otherwise a message
+    beside the input, and None: a name two organisations share is never guessed."""
+    inputs = {prefix: form.picks(prefix) for prefix in PICKS}
+    inputs["supported_mentor"] = [form.supported_mentor]
+    texts = {f.name: (f.data or "").strip() for fields in inputs.values() for f in fields}
+    meaning = organisations_called(db.session, [t for t in texts.values() if t])
+    chosen: dict[str, list[Organisation]] = {key: [] for key in inputs}
+    clear = True
+    for key, fields in inputs.items():
+        for f in fields:
+            if not texts[f.name]:
+                continue
+            found = meaning[texts[f.name]]
+            if len(found) == 1:
+                chosen[key].append(found[0])
+                continue
+            clear = False
+            if found:
+                message = _(
+                    "Several organisations are called %(name)s: choose one from the list: "
+                    "%(labels)s.",
+                    name=texts[f.name],
+                    labels="; ".join(organisation_label(o) for o in found),
+                )
+            else:
+                message = _("No organisation is called %(names)s.", names=texts[f.name])
+            add_error(form, message, f.name)
+    return chosen if clear else None
 
 
-def _group_form_choices(form: GroupForm, cohort: Cohort, group: Group | None) -> list:
-    pool = services.mentor_pool(db.session, cohort)
+def _group_form_choices(
+    form: GroupForm, cohort: Cohort, group: Group | None, pool: list[services.MentorCandidate]
+) -> None:
     own = group.id if group else None
     participants = [
         p
@@ -507,52 +539,63 @@ def _group_form_choices(form: GroupForm, cohort: Cohort, group: Group | None) ->
         if p.role == "benchmarking" and p.status == "active" and p.group_id in (None, own)
     ]
     form.benchmarking.choices = [
-        (p.organisation_id, p.organisation.name)
+        (p.organisation_id, organisation_label(p.organisation))
         for p in sorted(participants, key=lambda p: p.organisation.name)
     ]
     form.mentors.choices = [
         (
             c.organisation.id,
-            c.organisation.name + (" – " + _("has mentored before") if c.mentored else ""),
+            organisation_label(c.organisation)
+            + (" – " + _("has mentored before") if c.mentored else ""),
         )
         for c in pool
         if c.here is None or c.here.group_id == own and c.here.role == "mentor"
     ]
-    return pool
+
+
+def _fill_group_form(form: GroupForm, group: Group, pool_ids: set[int]) -> None:
+    """The group as it is: every organisation by its label, which names it and no other, so
+    saving the form unchanged keeps the same organisations."""
+    form.process(obj=group)
+    form.version.data = str(group.version)
+    members = group.members("benchmarking")
+    if group.name == ", ".join(p.organisation.name for p in members):
+        form.name.data = ""  # named after its participants: it follows them
+    form.benchmarking.data = [p.organisation_id for p in members]
+    mentors = group.members("mentor")
+    form.mentors.data = [p.organisation_id for p in mentors if p.organisation_id in pool_ids]
+    others = [p for p in mentors if p.organisation_id not in pool_ids]
+    supporters = group.members("support")
+    for prefix, taking_part in (("other_mentors", others), ("support", supporters)):
+        for f, p in zip(form.picks(prefix), taking_part, strict=False):
+            f.data = organisation_label(p.organisation)
+    if supporters and supporters[0].supports:
+        form.supported_mentor.data = organisation_label(supporters[0].supports.organisation)
 
 
 def _save_group_view(cohort: Cohort, group: Group | None):
-    form = GroupForm()
-    pool = _group_form_choices(form, cohort, group)
+    pool = services.mentor_pool(db.session, cohort)
+    pool_ids = {c.organisation.id for c in pool}
+    if request.method == "POST":
+        counts = {prefix: _posted_count(prefix) for prefix in PICKS}
+    elif group is not None:  # as many inputs as the group has, and one more to add
+        others = [p for p in group.members("mentor") if p.organisation_id not in pool_ids]
+        counts = {"other_mentors": len(others) + 1, "support": len(group.members("support")) + 1}
+    else:
+        counts = {}
+    form = group_form(counts)
+    _group_form_choices(form, cohort, group, pool)
     warnings: list[str] = []
     if request.method == "GET":
         if group is not None:
-            form.process(obj=group)
-            form.version.data = str(group.version)
-            members = group.members("benchmarking")
-            if group.name == ", ".join(p.organisation.name for p in members):
-                form.name.data = ""  # named after its participants: it follows them
-            pool_ids = {c.organisation.id for c in pool}
-            form.benchmarking.data = [p.organisation_id for p in group.members("benchmarking")]
-            mentors = group.members("mentor")
-            form.mentors.data = [
-                p.organisation_id for p in mentors if p.organisation_id in pool_ids
-            ]
-            form.other_mentors.data = ", ".join(
-                p.organisation.name for p in mentors if p.organisation_id not in pool_ids
-            )
-            supporters = group.members("support")
-            form.support.data = ", ".join(p.organisation.name for p in supporters)
-            if supporters and supporters[0].supports:
-                form.supported_mentor.data = supporters[0].supports.organisation.name
+            _fill_group_form(form, group, pool_ids)
     elif form.validate_on_submit():
         benchmarking = [db.session.get(Organisation, i) for i in form.benchmarking.data]
         chosen = [db.session.get(Organisation, i) for i in form.mentors.data]
-        others = _find_orgs(form, "other_mentors")
-        supporters = _find_orgs(form, "support")
-        supported = _find_orgs(form, "supported_mentor")
-        if others is not None and supporters is not None and supported is not None:
-            mentors = chosen + [o for o in others if o not in chosen]
+        named = _chosen_organisations(form)
+        if named is not None:
+            mentors = chosen + [o for o in named["other_mentors"] if o not in chosen]
+            supporters, supported = named["support"], named["supported_mentor"]
             support = []
             if supporters:
                 target = supported[0] if supported else (mentors[0] if mentors else None)
@@ -560,7 +603,7 @@ def _save_group_view(cohort: Cohort, group: Group | None):
                     add_error(
                         form,
                         _("A support organisation supports a mentor: add a mentor."),
-                        "support",
+                        "support_1",
                     )
                 else:
                     support = [(s, target) for s in supporters]
@@ -597,7 +640,9 @@ def _save_group_view(cohort: Cohort, group: Group | None):
                     )
                 except RuleViolation as error:
                     db.session.rollback()
-                    add_error(form, error.message, error.field)
+                    # A rule about the support organisations is shown beside the first of them.
+                    field = "support_1" if error.field == "support" else error.field
+                    add_error(form, error.message, field)
                     if isinstance(error, StaleEdit):
                         form.version.data = str(db.session.get(Group, group.id).version)
     return render_template(
@@ -606,6 +651,10 @@ def _save_group_view(cohort: Cohort, group: Group | None):
         cohort=cohort,
         group=group,
         warnings=warnings,
+        organisation_labels=[label for _id, label in organisation_choices(db.session)]
+        if cohort.template.uses_mentors
+        else [],
+        organisation_list=ORGANISATION_LIST,
         actions=services.cohort_actions(cohort),
         **_labels(),
     )

@@ -29,9 +29,15 @@ from modell.cohorts.models import (
 )
 from modell.core import audit
 from modell.core.access import may_view
-from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit, check_version
-from modell.core.timeutil import to_local
-from modell.organisations.models import CORE_FUNCTIONS, Organisation
+from modell.core.errors import (
+    DATE_RANGE_MESSAGE,
+    NeedsConfirmation,
+    RuleViolation,
+    StaleEdit,
+    check_version,
+)
+from modell.core.timeutil import in_range, to_local
+from modell.organisations.models import CORE_FUNCTIONS, FUNCTIONS, Organisation
 
 # Sent when a cohort starts running; the meetings domain answers with the schedule.
 _signals = Namespace()
@@ -111,6 +117,9 @@ def create_cohort(
     description: str | None = None,
     project_lead_id: int | None = None,
 ) -> Cohort:
+    check_cohort_dates(
+        registration_deadline=registration_deadline, starts_on=starts_on, ends_on=ends_on
+    )
     cohort = Cohort(
         project_lead_id=project_lead_id,
         name=name,
@@ -125,6 +134,22 @@ def create_cohort(
     session.add(cohort)
     audit.record(session, now=now, user_id=user_id, action="cohort_created", obj=cohort, name=name)
     return cohort
+
+
+def check_cohort_dates(
+    *, registration_deadline: date | None, starts_on: date | None, ends_on: date | None
+) -> None:
+    """Every date of a cohort lies in the years the app keeps (2000–2100), and it ends after
+    it starts. Checked here as well as in the form: the CLI and imports come this way too."""
+    for name, day in (
+        ("registration_deadline", registration_deadline),
+        ("starts_on", starts_on),
+        ("ends_on", ends_on),
+    ):
+        if not in_range(day):
+            raise RuleViolation(DATE_RANGE_MESSAGE, field=name)
+    if starts_on and ends_on and ends_on <= starts_on:
+        raise RuleViolation(_l("The cohort must end after it starts."), field="ends_on")
 
 
 def visible_cohorts(session: Session, user) -> list[Cohort]:
@@ -161,10 +186,14 @@ def update_cohort(
 ) -> None:
     """Change a cohort's name, dates and description (its template only while a draft)."""
     check_version(cohort, expected_version)
+    if "template_id" in values and values["template_id"] is None:
+        raise RuleViolation(_l("Choose a programme model."), field="template_id")
     if values.get("template_id") not in (None, cohort.template_id) and cohort.status != "draft":
         raise RuleViolation(
             _l("The programme model is fixed once the cohort has opened."), field="template_id"
         )
+    dates = ("registration_deadline", "starts_on", "ends_on")
+    check_cohort_dates(**{k: values.get(k, getattr(cohort, k)) for k in dates})
     changed = sorted(k for k, v in values.items() if getattr(cohort, k) != v)
     for key, value in values.items():
         setattr(cohort, key, value)
@@ -491,6 +520,10 @@ def _check_registration_data(data: RegistrationData) -> None:
     functions = {c.function for c in data.contacts}
     if any(f not in functions for f in CORE_FUNCTIONS):
         raise RuleViolation(_l("Name a politician, a manager and a strategist."))
+    if any(c.function not in FUNCTIONS for c in data.contacts):
+        raise RuleViolation(_l("Choose the extra contact's function."), field="extra_function")
+    if not in_range(data.decision_date):
+        raise RuleViolation(DATE_RANGE_MESSAGE, field="decision_date")
 
 
 def _fill(registration: InterestRegistration, data: RegistrationData) -> None:

@@ -17,6 +17,7 @@ from modell.core.access import require_staff
 from modell.core.clock import now
 from modell.core.errors import RuleViolation
 from modell.core.forms import add_error, options
+from modell.core.web import rescuable
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS
 
@@ -93,6 +94,7 @@ def copy_template(template_id: int):
 
 
 @bp.route("/modeller/<int:template_id>/andra", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit_template(template_id: int):
     template = _template_or_404(template_id)
@@ -123,6 +125,7 @@ def edit_template(template_id: int):
 
 @bp.route("/modeller/<int:template_id>/steg/ny", methods=["GET", "POST"])
 @bp.route("/modeller/<int:template_id>/steg/<int:position>", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit_step(template_id: int, position: int | None = None):
     template = _template_or_404(template_id)
@@ -195,6 +198,7 @@ def _kind_choices(form: MeetingKindForm, template: ProgrammeTemplate, key: str |
 
 @bp.route("/modeller/<int:template_id>/motestyper/ny", methods=["GET", "POST"])
 @bp.route("/modeller/<int:template_id>/motestyper/<key>", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit_meeting_kind(template_id: int, key: str | None = None):
     template = _template_or_404(template_id)

@@ -6,6 +6,9 @@ nothing is stored, because the service raises before anything is committed.
 
 from flask_babel import lazy_gettext as _l
 
+# The years the app accepts (core.timeutil.EARLIEST..LATEST), said where a date is refused.
+DATE_RANGE_MESSAGE = _l("Give a date in the years 2000 to 2100.")
+
 
 class RuleViolation(Exception):
     def __init__(self, message: str, field: str | None = None):

@@ -1,9 +1,54 @@
-"""Small helpers shared by every domain's forms."""
+"""What every form shares: the base class with the guards for bad input, and helpers.
+
+Every form of the app derives from `Form` (a test walks them). Its guards run before the
+field validators, so a NUL or an out-of-range date never reaches a query:
+- control characters: refused beside the field, except tab everywhere and newlines in
+  multi-line fields (a browser's CR LF becomes LF);
+- dates: only years 2000–2100 (`EARLIEST`..`LATEST`), whatever the field.
+"""
 
 from collections.abc import Iterable
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+
+from modell.core.errors import DATE_RANGE_MESSAGE
+from modell.core.text import CONTROL, has_control_characters
+from modell.core.timeutil import EARLIEST, LATEST
+
+CONTROL_MESSAGE = _l(
+    "The text contains characters that are not allowed (control characters, such as a "
+    "copied line break in a one-line field). Remove them and send again."
+)
+
+
+class Form(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        refused: dict[str, str] = {}
+        for field in self:
+            multiline = isinstance(field, TextAreaField)
+            raw = [v for v in (field.raw_data or []) if isinstance(v, str)]
+            if any(has_control_characters(v, "\t\r\n" if multiline else "\t") for v in raw):
+                refused[field.name] = str(CONTROL_MESSAGE)
+                # What the user wrote stays in the form, without the offending characters.
+                if isinstance(field.data, str):
+                    field.data = CONTROL.sub("", field.data)
+                field.raw_data = [CONTROL.sub("", v) for v in raw]
+            elif multiline and isinstance(field.data, str):
+                field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
+        valid = super().validate(extra_validators)
+        for field in self:
+            if field.name in refused:
+                field.errors = [refused[field.name]]
+            elif isinstance(field.data, date):  # a date, or a datetime (never a time)
+                day = field.data.date() if isinstance(field.data, datetime) else field.data
+                if not EARLIEST <= day <= LATEST:
+                    field.errors = [*field.errors, str(DATE_RANGE_MESSAGE)]
+                    valid = False
+        return valid and not refused
 
 
 def options(pairs: Iterable[tuple[object, object]], blank: bool = False) -> list[SelectChoice]:

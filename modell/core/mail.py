@@ -2,10 +2,12 @@
 
 A message is added to the outbox in the same transaction as the change that caused
 it, so a rolled-back change sends nothing and a committed change never loses its
-mail. Right after the commit the new messages are delivered by SMTP; a delivery that
-fails stays pending and `flask modell mail flush` (the scheduler calls it) retries it.
-Without MAIL_SERVER nothing is delivered: messages wait in the outbox, which admins
-can read in the app.
+mail. No web request talks SMTP: the worker (`flask modell worker`, see core/worker.py)
+delivers pending messages a few seconds later and retries failed ones, so a slow mail
+server never stalls a page and a page's timing reveals nothing about who got mail.
+Without MAIL_SERVER nothing is delivered: messages wait in the outbox, where staff see
+that they were written, to whom and when, but never their text (it may hold a secret
+link). In development the text is written to the server log instead.
 """
 
 import contextlib
@@ -19,11 +21,9 @@ from email.utils import format_datetime, make_msgid
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from modell.core.models import OutboxAttachment, OutboxMessage
-from modell.core.types import utcnow
 
 MAX_ATTEMPTS = 20
 STALE_CLAIM = timedelta(minutes=10)
@@ -65,36 +65,23 @@ def queue(
             OutboxAttachment(filename=a.filename, mimetype=a.mimetype, content=a.content)
         )
     session.add(message)
+    _log_in_development(message)
     return message
 
 
-# --- delivery right after the commit -------------------------------------------------
-
-_KEY = "modell_outbox_ids"
-
-
-@event.listens_for(Session, "after_flush")
-def _collect_new_messages(session: Session, _flush_context) -> None:
-    for obj in session.new:
-        if isinstance(obj, OutboxMessage):
-            session.info.setdefault(_KEY, set()).add(obj.id)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, _previous_transaction) -> None:
-    session.info.pop(_KEY, None)
-
-
-@event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session: Session) -> None:
-    ids = session.info.pop(_KEY, None)
-    if not ids or not has_app_context():
+def _log_in_development(message: OutboxMessage) -> None:
+    """Without a mail server in development, the only place a reset or invitation link may
+    be read is the server's own log (never a page)."""
+    if not has_app_context():
         return
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        return
-    engine = session.get_bind()
-    deliver(engine, sorted(ids), config, now=utcnow())
+    if config.get("MODELL_ENV") == "development" and not config.get("MAIL_SERVER"):
+        current_app.logger.warning(
+            "Mail kept in the outbox (no MAIL_SERVER) to %s: %s\n%s",
+            message.recipient,
+            message.subject,
+            message.body_text,
+        )
 
 
 # --- delivery ------------------------------------------------------------------------

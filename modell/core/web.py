@@ -1,44 +1,122 @@
 """What every page shares: error pages, security headers, template helpers."""
 
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
 import nh3
 from flask import Flask, flash, render_template, request
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from modell.core.errors import RuleViolation
+from modell.core.text import has_control_characters
 from modell.core.timeutil import to_local
 from modell.extensions import db
 
 # Fields never echoed back into a page.
 _SECRET_FIELDS = {"csrf_token", "password", "password2", "new_password", "current_password"}
+# Pages whose address is a secret (reset, invitation, answer, calendar feed): never cached,
+# never sent on as a Referer.
+SECRET_LINK_ENDPOINTS = {
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "meetings.answer",
+    "meetings.feed",
+}
+
+
+def rescuable(view):
+    """Mark a long form whose text is worth keeping when its token has run out: a same-origin
+    post to it with an expired token gets its values back with a fresh token. Never for
+    forms that grant roles or change accounts."""
+    view.rescuable = True
+    return view
+
+
+def same_origin() -> bool:
+    """Whether the browser says this request comes from one of our own pages. Without
+    positive evidence (Sec-Fetch-Site, Origin or Referer naming this host) it does not."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc == request.host
 
 
 def install(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        # Keep what the user wrote: show it again with a fresh token, one click to resend.
+        view = app.view_functions.get(request.endpoint or "")
+        if not (getattr(view, "rescuable", False) and same_origin()):
+            # A cross-site post (or one to an account form) gets nothing it could resubmit.
+            return render_template("errors/error.html", code=400, message=_MESSAGES["csrf"]), 400
+        # The user's own page had an expired token: keep what they wrote, one click to resend.
         fields = [
             (name, value)
             for name, values in request.form.lists()
             for value in values
-            if name not in _SECRET_FIELDS
+            if name not in _SECRET_FIELDS and not has_control_characters(name + value, "\n\t")
         ]
         return render_template("errors/csrf.html", fields=fields, action=request.path), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        if code not in (400, 403, 404, 405, 413, 429):
+        if code not in _MESSAGES:
             return error
-        return render_template("errors/error.html", code=code, message=_MESSAGES[code]), code
+        message = error.description if getattr(error, "modell_message", False) else None
+        return render_template(
+            "errors/error.html", code=code, message=message or _MESSAGES[code]
+        ), code
 
     @app.errorhandler(500)
     def server_error(error):
-        return render_template("errors/error.html", code=500, message=_MESSAGES[500]), 500
+        # The request's transaction may be broken (a failed flush): start clean, or the
+        # error page itself fails on its first query.
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  the connection itself may be gone
+            db.session.remove()
+        try:
+            page = render_template("errors/error.html", code=500, message=_MESSAGES[500])
+        except Exception:  # noqa: BLE001  last resort: a page that needs nothing
+            app.logger.exception("the error page could not be rendered")
+            page = _BARE_500
+        return page, 500
+
+    @app.before_request
+    def refuse_control_characters():
+        """Query parameters and path segments never carry control characters (a NUL breaks
+        PostgreSQL, the others break pages and calendar feeds). Form fields get their own
+        message beside the field (core.forms.Form)."""
+        values = [*request.args.keys(), *request.args.values()]
+        values += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+        if any(has_control_characters(v) for v in values):
+            raise _bad_request(_MESSAGES["control"])
+
+    @app.after_request
+    def no_store_for_personal_pages(response):
+        """A signed-in page or a secret link's page is never kept by the browser or a proxy
+        (the back button on a shared computer must not show it after logout)."""
+        personal = request.endpoint in SECRET_LINK_ENDPOINTS
+        if not personal and request.endpoint != "static":
+            try:
+                personal = current_user.is_authenticated
+            except Exception:  # noqa: BLE001  a broken session: treat as personal
+                personal = True
+        if personal:
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
+        if request.endpoint in SECRET_LINK_ENDPOINTS:
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     @app.after_request
     def security_headers(response):
@@ -59,16 +137,32 @@ def install(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["drop_none"] = lambda d: {k: v for k, v in d.items() if v is not None}
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
-    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": (
+        format_datetime(_shown(v), fmt) if v else ""
+    )
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(_shown(v), fmt) if v else ""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["timespan"] = timespan
+
+
+# An instant this near the end of what a datetime holds cannot be moved into local time.
+_SHOWN_MIN = datetime(1, 1, 2, tzinfo=UTC)
+_SHOWN_MAX = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _shown(value):
+    """Data stored before the date range was enforced still shows (at the edge of what can be
+    shown) instead of breaking the page for everyone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return min(max(value, _SHOWN_MIN), _SHOWN_MAX)
+    return value
 
 
 def timespan(start, end=None) -> str:
     """ "torsdag 4 april 2019 10:00–15:00" in Stockholm time (the end's date if it differs)."""
     if start is None:
         return ""
+    start, end = _shown(start), _shown(end)
     text = f"{format_date(start, 'full')} {format_time(start, 'short')}"
     if end is not None:
         same_day = to_local(start).date() == to_local(end).date()
@@ -84,7 +178,7 @@ def render_markdown(text: str | None) -> Markup:
     and nh3 keeps only harmless tags and attributes (links get rel=noopener)."""
     if not text:
         return Markup("")
-    return Markup(nh3.clean(_markdown.render(text)))
+    return Markup(nh3.clean(_markdown.render(text)))  # nosec B704 # raw HTML off, nh3 cleans
 
 
 _MESSAGES = {
@@ -93,9 +187,31 @@ _MESSAGES = {
     404: _l("The page or object you asked for does not exist."),
     405: _l("That action is not possible here."),
     413: _l("The file is too large."),
+    410: _l("This link no longer works."),
     429: _l("Too many attempts. Wait a minute and try again."),
     500: _l("Something went wrong on our side. Nothing you wrote was saved; try again."),
+    "csrf": _l(
+        "The form was not sent from this site's own page, or the page was open too long, so "
+        "it was not saved. Open the page again and fill it in there."
+    ),
+    "control": _l(
+        "The address contains characters that are not allowed (control characters). "
+        "Check the link or search again."
+    ),
 }
+
+_BARE_500 = (
+    "<!doctype html><html lang=sv><meta charset=utf-8><title>500 – Modell</title>"
+    "<h1>Något gick fel / Something went wrong (500)</h1>"
+    "<p>Inget av det du skrev sparades. Försök igen. / Nothing you wrote was saved; try again."
+    '<p><a href="/">Startsidan / Start page</a>'
+)
+
+
+def _bad_request(message) -> BadRequest:
+    error = BadRequest(str(message))
+    error.modell_message = True
+    return error
 
 
 def apply_change(change, success) -> bool:
@@ -110,3 +226,13 @@ def apply_change(change, success) -> bool:
     db.session.commit()
     flash(success(result) if callable(success) else success, "success")
     return True
+
+
+MAX_PAGE = 100_000
+
+
+def page_number(name: str = "sida") -> int:
+    """The page asked for in a paged list: a number from 1 up, anything else is page 1 and
+    a page past the end is an empty one (never an offset the database cannot hold)."""
+    value = request.args.get(name, "")
+    return min(max(int(value), 1), MAX_PAGE) if value.isdecimal() and len(value) < 10 else 1

@@ -1,7 +1,6 @@
 """Forms for meetings: time and place, checklist, answers, attendance, documentation, PMI."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,14 +15,14 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
 
-from modell.core.forms import options
+from modell.core.forms import Form, options
 
 
 def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     version = HiddenField()
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(
@@ -57,7 +56,7 @@ class MeetingForm(FlaskForm):
             return None
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(Form):
     venue_booked = BooleanField(_l("Venue booked"))
     wheelchair_access = BooleanField(_l("Accessible by wheelchair"))
     hearing_loop = BooleanField(_l("Hearing loop"))
@@ -69,14 +68,14 @@ class ChecklistForm(FlaskForm):
     next_meeting_set = BooleanField(_l("Date of the next meeting set"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(_l("Why it is cancelled"), validators=[Optional(), Length(max=500)])
 
 
 RESPONSE_LABELS = {"yes": _l("Yes, I will come"), "no": _l("No, I cannot come")}
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(Form):
     response = RadioField(
         _l("Will you come?"),
         choices=options((k, v) for k, v in RESPONSE_LABELS.items()),
@@ -87,14 +86,14 @@ class ResponseForm(FlaskForm):
     other_needs = TextAreaField(_l("Other needs"), validators=[Optional(), Length(max=2000)])
 
 
-class DocumentationForm(FlaskForm):
+class DocumentationForm(Form):
     minutes = TextAreaField(
         _l("Minutes"), validators=[Optional(), Length(max=50000)], description=_l("Markdown.")
     )
     decisions = TextAreaField(_l("Decisions"), validators=[Optional(), Length(max=20000)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(
         _l("File"),
         validators=[FileRequired(_l("Choose a file."))],
@@ -102,7 +101,7 @@ class UploadForm(FlaskForm):
     )
 
 
-class PmiForm(FlaskForm):
+class PmiForm(Form):
     plus = TextAreaField(
         _l("Plus"), validators=[Optional(), Length(max=5000)], description=_l("What worked well.")
     )

@@ -23,7 +23,7 @@ from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
-from modell.core.web import apply_change
+from modell.core.web import apply_change, rescuable
 from modell.extensions import db
 from modell.meetings import bp, services
 from modell.meetings.forms import (
@@ -37,6 +37,7 @@ from modell.meetings.forms import (
 )
 from modell.meetings.models import Meeting, MeetingDocument
 from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS
+from modell.organisations.services import organisation_label
 
 STATUS_LABELS = {"planned": _l("Planned"), "cancelled": _l("Cancelled"), "held": _l("Held")}
 
@@ -161,6 +162,7 @@ def meeting(meeting_id: int):
 
 
 @bp.route("/<int:meeting_id>/andra", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
@@ -168,7 +170,10 @@ def edit(meeting_id: int):
     form = MeetingForm()
     hosts = []
     if meeting.group is not None:
-        hosts = [(p.organisation_id, p.organisation.name) for p in meeting.group.participations]
+        hosts = [
+            (p.organisation_id, organisation_label(p.organisation))
+            for p in meeting.group.participations
+        ]
     form.host_organisation_id.choices = options(sorted(hosts, key=lambda h: h[1]), blank=True)
     if request.method == "GET":
         form.process(obj=meeting)
@@ -333,6 +338,8 @@ def answer(token: str):
     invitation = services.invitation_for_token(db.session, token, current_app.config["SECRET_KEY"])
     if invitation is None:
         abort(404)
+    if not services.answer_link_open(invitation, now()):
+        return render_template("meetings/answer_closed.html"), 410
     form = ResponseForm(obj=invitation if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -373,6 +380,7 @@ def attendance(meeting_id: int):
 
 
 @bp.route("/<int:meeting_id>/dokumentation", methods=["POST"])
+@rescuable
 @login_required
 def documentation(meeting_id: int):
     meeting = _post(meeting_id)
@@ -426,6 +434,7 @@ def document(document_id: int):
 
 
 @bp.route("/<int:meeting_id>/pmi", methods=["POST"])
+@rescuable
 @login_required
 def pmi(meeting_id: int):
     meeting = _post(meeting_id, change=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vCalAddress
@@ -26,7 +26,17 @@ from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.cohorts.services import cohort_started, group_saved
 from modell.core import audit, mail
 from modell.core.errors import RuleViolation, check_version
-from modell.core.timeutil import STOCKHOLM, local_to_utc, to_local
+from modell.core.text import strip_control_characters
+from modell.core.timeutil import (
+    EARLIEST,
+    LATEST,
+    STOCKHOLM,
+    add_days,
+    add_hours,
+    in_range,
+    local_to_utc,
+    to_local,
+)
 from modell.meetings.models import (
     CalendarFeed,
     Invitation,
@@ -44,7 +54,10 @@ DEFAULT_START = time(10, 0)
 def _proposed_start(cohort: Cohort, kind: MeetingKind, number: int) -> datetime | None:
     if cohort.starts_on is None:
         return None
-    day = cohort.starts_on + timedelta(weeks=kind.offset_weeks + (number - 1) * kind.interval_weeks)
+    weeks = kind.offset_weeks + (number - 1) * kind.interval_weeks
+    day = add_days(cohort.starts_on, 7 * weeks)
+    if not in_range(day):  # a model with an odd offset: no proposal rather than no page
+        return None
     return local_to_utc(day, DEFAULT_START)
 
 
@@ -167,6 +180,22 @@ class MeetingChange:
     host_organisation_id: int | None = None
 
 
+MEETING_MARGIN_DAYS = 183
+COHORT_DEFAULT_YEARS = 3  # a cohort without an end date: the longest concept is two years
+
+
+def meeting_window(cohort: Cohort) -> tuple[date, date]:
+    """The days a meeting of this cohort may fall on: the cohort's period with half a year's
+    margin on either side (preparatory meetings come before the kickoff; a result
+    conference may slip), and always within the years the app keeps."""
+    if cohort.starts_on is None:
+        return EARLIEST, LATEST
+    end = cohort.ends_on or add_days(cohort.starts_on, 365 * COHORT_DEFAULT_YEARS)
+    first = max(add_days(cohort.starts_on, -MEETING_MARGIN_DAYS), EARLIEST)
+    last = min(add_days(end, MEETING_MARGIN_DAYS), LATEST)
+    return first, last
+
+
 def update_meeting(
     session: Session,
     meeting: Meeting,
@@ -182,6 +211,17 @@ def update_meeting(
     check_version(meeting, expected_version)
     if meeting.status == "cancelled":
         raise RuleViolation(_l("The meeting is cancelled."))
+    first, last = meeting_window(meeting.cohort)
+    if not first <= change.day <= last:
+        raise RuleViolation(
+            _l(
+                "Choose a date from %(first)s to %(last)s: the cohort's period with half a year "
+                "on either side.",
+                first=format_date(first, "long"),
+                last=format_date(last, "long"),
+            ),
+            field="day",
+        )
     starts = local_to_utc(change.day, change.start)
     ends = local_to_utc(change.day, change.end)
     if ends <= starts:
@@ -294,7 +334,7 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
     start = to_local(meeting.starts_at).date() if meeting.starts_at else None
 
     def before(days: int) -> date | None:
-        return start - timedelta(days=days) if start else None
+        return add_days(start, -days) if start else None
 
     rows = [
         ("venue_booked", _l("Venue booked"), meeting.venue_booked, before(28)),
@@ -328,7 +368,7 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
             "next_meeting_set",
             _l("Date of the next meeting set"),
             meeting.next_meeting_set,
-            start + timedelta(days=7) if start else None,
+            add_days(start, 7) if start else None,
         ),
     ]
     return [
@@ -558,7 +598,7 @@ def calendar_for(
         event.add("sequence", m.ical_sequence)
         event.add("dtstamp", now)
         event.add("dtstart", m.starts_at)
-        event.add("dtend", m.ends_at or m.starts_at + timedelta(hours=m.kind.duration_hours))
+        event.add("dtend", m.ends_at or add_hours(m.starts_at, m.kind.duration_hours))
         event.add("summary", m.title)
         where = ", ".join(x for x in (m.location, m.video_link) if x)
         if where:
@@ -671,6 +711,14 @@ def invitation_for_token(session: Session, token: str, secret_key: str) -> Invit
     except BadSignature:
         return None
     return session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+
+
+def answer_link_open(invitation: Invitation, now: datetime) -> bool:
+    """An answer link works until its meeting has ended; afterwards there is nothing to
+    answer, and a link found in an old mail must not keep opening a page."""
+    meeting = invitation.meeting
+    end = meeting.ends_at or meeting.starts_at
+    return end is None or now < end
 
 
 def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
@@ -827,7 +875,7 @@ def store_document(
     user_id: int | None,
 ) -> MeetingDocument:
     """Keep a file outside the database, under a random name; only its record is a row."""
-    safe = Path(filename).name.strip() or "fil"
+    safe = strip_control_characters(Path(filename).name).strip() or "fil"
     suffix = Path(safe).suffix.lower()
     if suffix not in ALLOWED_TYPES:
         raise RuleViolation(

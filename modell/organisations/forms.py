@@ -1,11 +1,10 @@
 """Forms for organisations and their contacts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
-from modell.core.forms import options
+from modell.core.forms import Form, options
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, KIND_LABELS
 
 # Municipalities and regions come from SCB's reference data; coordinators add the others.
@@ -16,8 +15,13 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    # Shown only after the warning that an organisation of the same kind has the name.
+    confirm_duplicate = BooleanField(
+        _l("It is another organisation: save it with the same name"),
+        description=_l("Check first that it is none of those named above."),
+    )
     kind = SelectField(_l("Kind"), choices=options((k, KIND_LABELS[k]) for k in ADDABLE_KINDS))
     county_code = SelectField(_l("County"), choices=[], validators=[Optional()])
     seat_id = SelectField(
@@ -31,7 +35,7 @@ class OrganisationForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     function = SelectField(
         _l("Function"), choices=options((f, FUNCTION_LABELS[f]) for f in FUNCTIONS)

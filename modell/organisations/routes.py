@@ -15,7 +15,9 @@ from modell.cohorts.models import (
 )
 from modell.core.access import require_staff, require_view
 from modell.core.clock import now
-from modell.core.forms import options
+from modell.core.errors import NeedsConfirmation, RuleViolation
+from modell.core.forms import add_error, options
+from modell.core.web import page_number, rescuable
 from modell.extensions import db
 from modell.organisations import bp, services
 from modell.organisations.forms import OrganisationForm, PersonForm
@@ -62,7 +64,7 @@ def index():
     stmt = cohorts.where_programme_status(stmt, status)
     page = db.paginate(
         stmt,
-        page=max(request.args.get("sida", 1, type=int), 1),
+        page=page_number(),
         per_page=PAGE_SIZE,
         error_out=False,
     )
@@ -113,12 +115,10 @@ def detail(organisation_id: int):
 def _organisation_choices(form: OrganisationForm) -> None:
     counties = db.session.scalars(sa.select(County).order_by(County.name)).all()
     form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
-    seats = db.session.execute(
-        sa.select(Organisation.id, Organisation.name)
-        .where(Organisation.kind == "municipality", Organisation.is_reference)
-        .order_by(Organisation.name)
-    ).all()
-    form.seat_id.choices = options(((s.id, s.name) for s in seats), blank=True)
+    seats = services.organisation_choices(
+        db.session, Organisation.kind == "municipality", Organisation.is_reference
+    )
+    form.seat_id.choices = options(seats, blank=True)
 
 
 def _organisation_form(org: Organisation | None):
@@ -126,14 +126,18 @@ def _organisation_form(org: Organisation | None):
     _organisation_choices(form)
     if org is not None and org.is_reference:
         # SCB's facts stay as they are: only the contact details can change.
-        for name in ("name", "kind", "county_code", "seat_id"):
+        for name in ("name", "confirm_duplicate", "kind", "county_code", "seat_id"):
             delattr(form, name)
     elif org is not None and request.method == "GET" and org.seat:
         form.seat_id.data = db.session.scalar(
             sa.select(Organisation.id).where(
-                Organisation.kind == "municipality", Organisation.name == org.seat
+                Organisation.kind == "municipality",
+                Organisation.is_reference,
+                Organisation.name == org.seat,
             )
         )
+    # The confirmation is asked for once the name turns out to be taken, and kept while ticked.
+    ask_confirmation = bool(form.confirm_duplicate and form.confirm_duplicate.data)
     if form.validate_on_submit():
         values = {
             "website": form.website.data or None,
@@ -148,16 +152,34 @@ def _organisation_form(org: Organisation | None):
                 county_code=form.county_code.data or None,
             )
             seat = db.session.get(Organisation, form.seat_id.data) if form.seat_id.data else None
-        saved = services.save_organisation(
-            db.session, org, now=now(), user_id=current_user.id, seat=seat, **values
-        )
-        db.session.commit()
-        flash(_("%(name)s is saved.", name=saved.name), "success")
-        return redirect(url_for("organisations.detail", organisation_id=saved.id))
-    return render_template("organisations/form.html", form=form, org=org)
+        try:
+            saved = services.save_organisation(
+                db.session,
+                org,
+                now=now(),
+                user_id=current_user.id,
+                seat=seat,
+                confirm_duplicate=ask_confirmation,
+                **values,
+            )
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=saved.name), "success")
+            return redirect(url_for("organisations.detail", organisation_id=saved.id))
+        except NeedsConfirmation as error:
+            db.session.rollback()
+            for warning in error.warnings:
+                add_error(form, warning, error.field)
+            ask_confirmation = True
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template(
+        "organisations/form.html", form=form, org=org, ask_confirmation=ask_confirmation
+    )
 
 
 @bp.route("/ny", methods=["GET", "POST"])
+@rescuable
 @login_required
 def create():
     require_staff()
@@ -165,6 +187,7 @@ def create():
 
 
 @bp.route("/<int:organisation_id>/andra", methods=["GET", "POST"])
+@rescuable
 @login_required
 def edit(organisation_id: int):
     org = db.get_or_404(Organisation, organisation_id)

@@ -1,15 +1,21 @@
 """Reference data (SCB's municipalities and regions) and organisation queries."""
 
 import csv
+from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from modell.core import audit
-from modell.organisations.models import County, Organisation, Person
+from modell.core.errors import NeedsConfirmation
+from modell.organisations.models import KIND_LABELS, County, Organisation, Person
 
 
 @dataclass
@@ -90,6 +96,38 @@ def find_reference(session: Session, kind: str, name: str) -> Organisation:
 REFERENCE_FIELDS = ("name", "kind", "scb_code", "county_code", "seat", "latitude", "longitude")
 
 
+def namesakes(
+    session: Session, name: str, kind: str, *, other_than: int | None = None
+) -> list[Organisation]:
+    """Organisations of this kind with this name in any case: the ones a new organisation
+    could be mistaken for."""
+    # Compared in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
+    wanted = name.strip().casefold()
+    return [
+        o
+        for o in session.scalars(
+            sa.select(Organisation).where(Organisation.kind == kind).order_by(Organisation.id)
+        )
+        if o.name.casefold() == wanted and o.id != other_than
+    ]
+
+
+def _new_namesakes(
+    session: Session, organisation: Organisation | None, values: dict
+) -> list[Organisation]:
+    """The organisations of the same kind whose name this save would give a second time."""
+    name = values.get("name", organisation.name if organisation else None)
+    kind = values.get("kind", organisation.kind if organisation else None)
+    if not name or not kind:
+        return []
+    if organisation is not None and (name.strip().casefold(), kind) == (
+        organisation.name.casefold(),
+        organisation.kind,
+    ):
+        return []  # neither renamed nor of another kind now: nothing new to confirm
+    return namesakes(session, name, kind, other_than=organisation.id if organisation else None)
+
+
 def save_organisation(
     session: Session,
     organisation: Organisation | None,
@@ -97,17 +135,33 @@ def save_organisation(
     now: datetime,
     user_id: int | None,
     seat: Organisation | None = None,
+    confirm_duplicate: bool = False,
     **values,
 ) -> Organisation:
     """Add an organisation that is not in SCB's lists (an agency, a federation, a district
     administration) or change one. A reference row keeps its name, SCB code, county and seat:
-    only its contact details change."""
+    only its contact details change. A name that an organisation of the same kind already has
+    needs `confirm_duplicate` (NeedsConfirmation otherwise, before anything is written)."""
+    if organisation is not None and organisation.is_reference:
+        values = {k: v for k, v in values.items() if k not in REFERENCE_FIELDS}
+    others = _new_namesakes(session, organisation, values)
+    if others and not confirm_duplicate:
+        # Two organisations of one name are easy to mix up: a second one is added (or an
+        # organisation renamed to the name of another) only when the user says it is another.
+        raise NeedsConfirmation(
+            [
+                _l(
+                    "An organisation of the same kind is already called %(name)s: %(labels)s.",
+                    name=values.get("name") or organisation.name,
+                    labels="; ".join(organisation_label(o) for o in others),
+                )
+            ],
+            field="name",
+        )
     if organisation is None:
         organisation = Organisation(created_at=now, is_reference=False)
         session.add(organisation)
-    if organisation.is_reference:
-        values = {k: v for k, v in values.items() if k not in REFERENCE_FIELDS}
-    elif seat is not None:
+    if not organisation.is_reference and seat is not None:
         values.update(
             seat=seat.name,
             latitude=seat.latitude,
@@ -123,6 +177,7 @@ def save_organisation(
         action="organisation_saved",
         obj=organisation,
         fields=sorted(values),
+        **({"same_name_as": [o.id for o in others]} if others else {}),
     )
     return organisation
 
@@ -152,17 +207,55 @@ def save_person(
     return person
 
 
-def find_by_names(session: Session, names: list[str]) -> tuple[list[Organisation], list[str]]:
-    """Organisations by name as typed (any case), in the order given: (found, unknown)."""
-    if not names:
-        return [], []
-    # Matched in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
-    ids = {
-        name.casefold(): id_
-        for id_, name in session.execute(sa.select(Organisation.id, Organisation.name))
+# --- telling organisations apart wherever one is chosen --------------------------------------
+
+
+def organisation_label(org: Organisation) -> str:
+    """How an organisation is named wherever one is chosen: "Uppsala (Kommun, 0380)". Its kind
+    and SCB code (else its number here) tell apart organisations that share a name, so one
+    label names exactly one organisation. Takes anything with id, name, kind and scb_code."""
+    code = org.scb_code or gettext("no. %(number)d", number=org.id)
+    return f"{org.name} ({KIND_LABELS[org.kind]}, {code})"
+
+
+def organisation_choices(session: Session, *criteria) -> list[tuple[int, str]]:
+    """(id, label) of every organisation (or those meeting the criteria), by name."""
+    rows = session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.kind, Organisation.scb_code)
+        .where(*criteria)
+        .order_by(Organisation.name, Organisation.kind, Organisation.id)
+    ).all()
+    return [(row.id, organisation_label(row)) for row in rows]
+
+
+def _label_languages() -> list[str | None]:
+    """The user's language first, then every other language of the UI: a form opened in one
+    language and sent after switching to the other still names the same organisations."""
+    if not has_app_context():
+        return [None]
+    return [None, *current_app.config.get("LANGUAGES", [])]
+
+
+def organisations_called(session: Session, texts: Iterable[str]) -> dict[str, list[Organisation]]:
+    """What each text typed or chosen in an organisation field can mean. A label from the list
+    (in any case, in any language of the UI) means its one organisation; else a bare name, in
+    any case, means every organisation of that name. None: unknown; several: the user must
+    choose one, never this function."""
+    wanted = {t: t.strip().casefold() for t in texts}
+    if not wanted:
+        return {}
+    orgs = session.scalars(
+        sa.select(Organisation).order_by(Organisation.name, Organisation.kind, Organisation.id)
+    ).all()
+    by_label: dict[str, Organisation] = {}
+    for language in _label_languages():
+        with force_locale(language) if language else nullcontext():
+            for org in orgs:
+                by_label.setdefault(organisation_label(org).casefold(), org)
+    by_name: dict[str, list[Organisation]] = {}
+    for org in orgs:  # compared in Python: SQLite's lower() leaves Å, Ä and Ö as they are
+        by_name.setdefault(org.name.casefold(), []).append(org)
+    return {
+        text: [by_label[key]] if key in by_label else by_name.get(key, [])
+        for text, key in wanted.items()
     }
-    wanted = [ids[n.casefold()] for n in names if n.casefold() in ids]
-    rows = session.scalars(sa.select(Organisation).where(Organisation.id.in_(wanted))).all()
-    by_name = {o.name.casefold(): o for o in rows}
-    found = [by_name[n.casefold()] for n in names if n.casefold() in by_name]
-    return found, [n for n in names if n.casefold() not in by_name]

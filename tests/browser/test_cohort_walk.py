@@ -37,10 +37,16 @@ def create_cohort(page, name, deadline, starts, ends):
     return page.url
 
 
+def labelled(name):
+    """An organisation's label in a list: its name, then its kind and SCB code (or number)."""
+    return re.compile("^" + re.escape(name) + r" \(")
+
+
 def register(page, cohort_url, organisation, area=None):
     page.goto(cohort_url)
     page.get_by_role("link", name="Anmäl för en organisations räkning").click()
-    page.locator("#organisation_id").select_option(label=organisation)
+    choice = page.locator("#organisation_id option").filter(has_text=labelled(organisation))
+    page.locator("#organisation_id").select_option(choice.get_attribute("value"))
     page.locator("#decision_date").fill("2018-06-01")
     page.locator("#decision_body").fill("Kommunfullmäktige")
     page.locator("#cemr_signed").check()
@@ -71,11 +77,14 @@ def form_group(page, cohort_url, benchmarking, mentors=(), support=(), pool=(), 
     page.goto(cohort_url)
     page.get_by_role("link", name="Bilda en grupp").click()
     for name in benchmarking:
-        page.get_by_role("checkbox", name=name, exact=True).check()
+        page.get_by_role("checkbox", name=labelled(name)).check()
     for name in pool:
-        page.get_by_role("checkbox", name=re.compile("^" + name)).check()
-    page.locator("#other_mentors").fill(", ".join(mentors))
-    page.locator("#support").fill(", ".join(support))
+        page.get_by_role("checkbox", name=labelled(name)).check()
+    # One organisation in each input; a name only one organisation has is enough.
+    for n, name in enumerate(mentors, start=1):
+        page.locator(f"#other_mentors_{n}").fill(name)
+    for n, name in enumerate(support, start=1):
+        page.locator(f"#support_{n}").fill(name)
     if support and len(mentors) > 1:
         page.locator("#supported_mentor").fill(mentors[-1])
     submit(page, "Spara gruppen")
@@ -108,7 +117,7 @@ def test_a_coordinator_runs_2019_from_scratch_and_2020_gives_a_mentor_its_title(
     page.locator("#name").fill(FEDERATION)
     page.locator("#kind").select_option("federation")
     page.locator("#county_code").select_option(label="Norrbottens län")
-    page.locator("#seat_id").select_option(label="Luleå")
+    page.locator("#seat_id").select_option(label="Luleå (Kommun, 2580)")
     submit(page, "Spara")
     expect(page.get_by_role("heading", level=1)).to_have_text(FEDERATION)
 

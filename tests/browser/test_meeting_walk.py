@@ -6,7 +6,7 @@ records who took part; the mentor's calendar feed holds exactly the mentor's mee
 
 import re
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -50,6 +50,8 @@ def calendar_in(message):
 def test_a_meeting_from_schedule_to_attendance(chromium, served, mail_app, smtp):
     app = mail_app
     set_clock(app, 2019, 1, 20, 9)
+    # The walk spans three months in one browser session each: logins may last that long here.
+    app.config["LOGIN_MAX_AGE"] = app.config["LOGIN_IDLE_TIMEOUT"] = timedelta(days=365)
     contexts = []
 
     # The coordinator starts the demo cohort: kickoff, 3 × 6 group meetings, conference.
