@@ -81,6 +81,10 @@ class Config:
             "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
             "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
             "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+            # Kolada's open API (key figures by sex): off unless turned on; files always work.
+            "KOLADA_ENABLED": _bool("KOLADA_ENABLED"),
+            "KOLADA_BASE_URL": os.environ.get("KOLADA_BASE_URL", "https://api.kolada.se/v3"),
+            "KOLADA_TIMEOUT": float(os.environ.get("KOLADA_TIMEOUT", "10")),
             # Seconds between two passes of the background worker (mail, reset links).
             "WORKER_POLL_SECONDS": float(os.environ.get("WORKER_POLL_SECONDS", "3")),
             "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 20),

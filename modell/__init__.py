@@ -42,12 +42,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.cohorts import template_routes as _templates  # noqa: F401
     from modell.core.routes import bp as core_bp
     from modell.core.web import install as install_web
+    from modell.improvements import bp as improvements_bp
+    from modell.improvements import routes as _improvements  # noqa: F401
     from modell.meetings import bp as meetings_bp
     from modell.meetings import routes as _meetings  # noqa: F401
     from modell.organisations import bp as organisations_bp
     from modell.organisations import routes as _organisations  # noqa: F401
 
-    for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp, meetings_bp):
+    for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp, meetings_bp, improvements_bp):
         app.register_blueprint(bp)
     install_web(app)
 

@@ -9,6 +9,7 @@ from modell.auth.models import ROLES
 from modell.core import mail
 from modell.core.types import utcnow
 from modell.extensions import db
+from modell.improvements.cli import indicators_cli
 from modell.organisations.models import FUNCTIONS
 
 cli = AppGroup("modell", help="Modell's own commands.")
@@ -132,6 +133,7 @@ def worker_command():
 
 mail_cli = AppGroup("mail", help="The outbox.")
 cli.add_command(mail_cli)
+cli.add_command(indicators_cli)
 
 
 @mail_cli.command("flush")

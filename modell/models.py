@@ -17,11 +17,13 @@ from modell.cohorts.models import (
 )
 from modell.core.models import AuditEntry, Notification, OutboxAttachment, OutboxMessage
 from modell.improvements.models import (
+    Baseline,
     ImprovementWork,
     Indicator,
     IndicatorValue,
     LogEntry,
     MentorSession,
+    SharedIndicator,
 )
 from modell.meetings.models import CalendarFeed, Invitation, Meeting, MeetingDocument, PmiFeedback
 from modell.organisations.models import County, Organisation, Person
@@ -29,6 +31,7 @@ from modell.reminders.models import ReminderDelivery, SchedulerLease
 
 __all__ = [
     "AuditEntry",
+    "Baseline",
     "CalendarFeed",
     "ChecklistCompletion",
     "ChecklistItem",
@@ -61,6 +64,7 @@ __all__ = [
     "ReminderDelivery",
     "ReminderRule",
     "SchedulerLease",
+    "SharedIndicator",
     "TemplateStep",
     "User",
 ]

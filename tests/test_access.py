@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from modell.auth.models import User
 from modell.cohorts.models import Cohort
 from modell.core import mail
+from modell.core.timeutil import to_local
 from modell.core.types import utcnow
 from modell.demo import COHORT_NAME, DEMO_PASSWORD
 from modell.extensions import db
@@ -246,6 +247,54 @@ CASES = {
     "cohorts.delete_group": [
         ("POST", "/omgangar/grupper/{other_group}/ta-bort", expect(403, admin=302, coordinator=302))
     ],
+    # Improvement work: the organisation writes, its group (mentor included) and staff read,
+    # the county observer reads its county's organisations; approved examples are for all.
+    "improvements.index": [("GET", "/arbete/", expect(200))],
+    "improvements.workspace": [
+        ("GET", "/arbete/{own_participation}", expect(200, county_observer=403, outsider=403)),
+        (
+            "GET",
+            "/arbete/{north_participation}",
+            expect(403, admin=200, coordinator=200, county_observer=200),
+        ),
+        ("GET", f"/arbete/{MISSING}", expect(404)),
+    ],
+    "improvements.baseline": [
+        ("GET", "/arbete/{own_participation}/utgangslage", host_or_staff(200))
+    ],
+    "improvements.edit_work": [
+        ("GET", "/arbete/{own_participation}/arbeten/ny", host_or_staff(200)),
+        ("GET", "/arbete/arbeten/{own_work}/andra", host_or_staff(200)),
+        ("GET", f"/arbete/arbeten/{MISSING}/andra", expect(404)),
+    ],
+    "improvements.edit_entry": [
+        ("GET", "/arbete/arbeten/{own_work}/logg/ny", host_or_staff(200)),
+        ("GET", "/arbete/logg/{own_entry}/andra", host_or_staff(200)),
+    ],
+    "improvements.entry": [
+        ("GET", "/arbete/logg/{own_entry}", expect(200, county_observer=403, outsider=403)),
+        ("GET", "/arbete/logg/{other_entry}", expect(200)),
+        ("GET", f"/arbete/logg/{MISSING}", expect(404)),
+    ],
+    "improvements.evidence": [
+        ("GET", "/arbete/logg/{own_entry}/bevis", expect(404, county_observer=403, outsider=403))
+    ],
+    "improvements.propose": [("POST", "/arbete/logg/{own_entry}/gott-exempel", host_or_staff(302))],
+    "improvements.decide": [
+        ("POST", "/arbete/logg/{own_entry}/beslut", expect(403, admin=302, coordinator=302))
+    ],
+    "improvements.good_examples": [("GET", "/arbete/goda-exempel", expect(200))],
+    "improvements.group": [
+        ("GET", "/arbete/grupp/{own_group}", expect(200, county_observer=403, outsider=403)),
+        (
+            "GET",
+            "/arbete/grupp/{north_group}",
+            expect(403, admin=200, coordinator=200, county_observer=200),
+        ),
+    ],
+    "improvements.mentor_session": [
+        ("GET", "/arbete/grupp/{own_group}/mentorsmote", expect(403, mentor=200))
+    ],
     "static": [("GET", "/static/modell.css", expect(200, anonymous=200))],
     "bootstrap.static": [
         ("GET", "/bootstrap/static/css/bootstrap.min.css", expect(200, anonymous=200))
@@ -340,6 +389,49 @@ def _ids(app) -> dict:
         )
         mentor = db.session.scalar(sa.select(User).where(User.email == DEMO["mentor"]))
         feed_token = meetings.renew_feed(db.session, mentor, now=now)
+        # Improvement work: Botkyrka's own entry; an approved good example of Askersund's.
+        from modell.cohorts.models import Participation
+        from modell.improvements import services as improvements
+
+        def participation_of(name):
+            return db.session.scalar(
+                sa.select(Participation)
+                .join(Organisation)
+                .where(Participation.cohort_id == cohort.id, Organisation.name == name)
+            )
+
+        own_participation = participation_of("Botkyrka")
+        own_work = improvements.save_work(
+            db.session,
+            own_participation,
+            improvements.WorkData(title="Hemtjänst", core_activity="Hemtjänst"),
+            now=now,
+            user_id=None,
+        )
+        day = to_local(now).date()
+        own_entry = improvements.save_entry(
+            db.session,
+            own_work,
+            improvements.EntryData(day, "Kartläggning", 1),
+            now=now,
+            user_id=None,
+        )
+        other_work = improvements.save_work(
+            db.session,
+            participation_of("Askersund"),
+            improvements.WorkData(title="Skolan", core_activity="Skola"),
+            now=now,
+            user_id=None,
+        )
+        example = improvements.save_entry(
+            db.session,
+            other_work,
+            improvements.EntryData(day, "Ny rutin", 3),
+            now=now,
+            user_id=None,
+        )
+        improvements.propose_good_example(db.session, example, now=now, user_id=None)
+        improvements.decide_good_example(db.session, example, approve=True, now=now, user_id=None)
         message = mail.queue(
             db.session, now=utcnow(), kind="test", to="x@example.org", subject="s", text="t"
         )
@@ -374,6 +466,11 @@ def _ids(app) -> dict:
                 sa.select(Organisation.id).where(Organisation.scb_code == "0127")
             ),
             "message": message.id,
+            "own_participation": own_participation.id,
+            "north_participation": participation_of("Nordmaling").id,
+            "own_work": own_work.id,
+            "own_entry": own_entry.id,
+            "other_entry": example.id,
         }
 
 

@@ -4,7 +4,6 @@ host's checklist and what is late, invitations with calendar entries that stay i
 Plus – Minus – Intressant, and personal calendar feeds."""
 
 import hashlib
-import mimetypes
 import secrets
 import uuid
 from collections import defaultdict
@@ -26,7 +25,7 @@ from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.cohorts.services import cohort_started, group_saved
 from modell.core import audit, mail
 from modell.core.errors import RuleViolation, check_version
-from modell.core.text import strip_control_characters
+from modell.core.files import store_file
 from modell.core.timeutil import (
     EARLIEST,
     LATEST,
@@ -848,21 +847,6 @@ def save_documentation(
     audit.record(session, now=now, user_id=user_id, action="meeting_documented", obj=meeting)
 
 
-ALLOWED_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-}
-
-
 def store_document(
     session: Session,
     meeting: Meeting,
@@ -875,33 +859,13 @@ def store_document(
     user_id: int | None,
 ) -> MeetingDocument:
     """Keep a file outside the database, under a random name; only its record is a row."""
-    safe = strip_control_characters(Path(filename).name).strip() or "fil"
-    suffix = Path(safe).suffix.lower()
-    if suffix not in ALLOWED_TYPES:
-        raise RuleViolation(
-            _l(
-                "Files of this type cannot be attached. Allowed: %(types)s.",
-                types=", ".join(sorted(ALLOWED_TYPES)),
-            ),
-            field="file",
-        )
-    if not content:
-        raise RuleViolation(_l("The file is empty."), field="file")
-    if len(content) > max_bytes:
-        raise RuleViolation(
-            _l("The file is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)), field="file"
-        )
-    stored = f"{uuid.uuid4().hex}{suffix}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(content)
+    stored = store_file(filename, content, folder=folder, max_bytes=max_bytes)
     document = MeetingDocument(
         meeting_id=meeting.id,
-        filename=safe[:255],
-        stored_name=stored,
-        mimetype=ALLOWED_TYPES.get(suffix)
-        or mimetypes.guess_type(safe)[0]
-        or "application/octet-stream",
-        size=len(content),
+        filename=stored.filename,
+        stored_name=stored.stored_name,
+        mimetype=stored.mimetype,
+        size=stored.size,
         uploaded_by_id=user_id,
         uploaded_at=now,
     )

@@ -1,0 +1,409 @@
+"""Pages of the improvement work. Thin: parse, ask access, call a service, render."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from modell.cohorts.models import Group, Participation
+from modell.core.access import may_change, may_view, require_change, require_staff, require_view
+from modell.core.clock import now, today
+from modell.core.errors import RuleViolation, StaleEdit
+from modell.core.forms import add_error, options
+from modell.core.web import apply_change, rescuable
+from modell.extensions import db
+from modell.improvements import bp, services
+from modell.improvements.forms import (
+    BaselineForm,
+    ButtonForm,
+    EntryForm,
+    GoodExampleSearchForm,
+    MentorSessionForm,
+    WorkForm,
+)
+from modell.improvements.models import ImprovementWork, Indicator, LogEntry, Workspace
+from modell.organisations.models import FUNCTION_LABELS
+
+
+def _labels() -> dict:
+    return {
+        "step_labels": services.STEP_LABELS,
+        "step_help": services.STEP_HELP,
+        "subgoal_labels": services.SUBGOAL_LABELS,
+        "target_group_labels": services.TARGET_GROUP_LABELS,
+        "status_labels": services.STATUS_LABELS,
+        "expected_result_labels": services.EXPECTED_RESULT_LABELS,
+        "function_labels": FUNCTION_LABELS,
+    }
+
+
+def _participation_or_404(participation_id: int) -> Participation:
+    participation = services.load_participation(db.session, participation_id)
+    if participation is None:
+        abort(404)
+    return participation
+
+
+def _workspace(participation_id: int, *, change: bool = False) -> Participation:
+    participation = _participation_or_404(participation_id)
+    (require_change if change else require_view)(Workspace(participation))
+    return participation
+
+
+# --- the start of the work ------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Where a member finds its organisation's work and its mentor groups; staff find the
+    good examples waiting for a decision."""
+    participations = (
+        services.participations_of_organisation(db.session, current_user.organisation_id)
+        if current_user.organisation_id
+        else []
+    )
+    mentoring = [p for p in participations if p.role in ("mentor", "support") and p.group]
+    silent = {
+        p.group_id: services.silent_since_last_meeting(db.session, p.group, today=today())
+        for p in mentoring
+    }
+    proposed = (
+        services.good_examples(db.session, status="proposed") if current_user.is_staff else []
+    )
+    return render_template(
+        "improvements/index.html",
+        participations=[p for p in participations if p.role == "benchmarking"],
+        mentoring=mentoring,
+        silent=silent,
+        proposed=proposed,
+        **_labels(),
+    )
+
+
+@bp.route("/<int:participation_id>")
+@login_required
+def workspace(participation_id: int):
+    participation = _workspace(participation_id)
+    works = services.works_of(db.session, participation)
+    meeting_days = services.benchmarking_dates(db.session, participation.group)
+    indicators = db.session.scalars(
+        sa.select(Indicator)
+        .where(Indicator.organisation_id == participation.organisation_id)
+        .order_by(Indicator.name)
+    ).all()
+    return render_template(
+        "improvements/workspace.html",
+        participation=participation,
+        editable=may_change(current_user, Workspace(participation)),
+        baseline=services.baseline_of(db.session, participation),
+        works=works,
+        intervals={
+            e.id: services.interval_label(e.entry_date, meeting_days)
+            for w in works
+            for e in w.entries
+        },
+        results=services.expected_results_of(works),
+        highest=services.highest_step(works),
+        indicators=indicators,
+        **_labels(),
+    )
+
+
+# --- the baseline -----------------------------------------------------------------------------
+
+
+@bp.route("/<int:participation_id>/utgangslage", methods=["GET", "POST"])
+@rescuable
+@login_required
+def baseline(participation_id: int):
+    participation = _workspace(participation_id, change=True)
+    current = services.baseline_of(db.session, participation)
+    form = BaselineForm(obj=current if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(current.version) if current else ""
+    elif form.validate_on_submit():
+        try:
+            services.save_baseline(
+                db.session,
+                participation,
+                now=now(),
+                user_id=current_user.id,
+                expected_version=form.seen_version(),
+                **{k: form[k].data for k in services.BASELINE_FIELDS},
+            )
+            db.session.commit()
+            flash(_("The baseline is saved."), "success")
+            return redirect(url_for("improvements.workspace", participation_id=participation.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+            if isinstance(error, StaleEdit):
+                form.version.data = str(services.baseline_of(db.session, participation).version)
+    return render_template(
+        "improvements/baseline_form.html", form=form, participation=participation
+    )
+
+
+# --- improvement work -------------------------------------------------------------------------
+
+
+def _work_or_404(work_id: int) -> ImprovementWork:
+    return db.get_or_404(ImprovementWork, work_id)
+
+
+@bp.route("/<int:participation_id>/arbeten/ny", methods=["GET", "POST"])
+@bp.route("/arbeten/<int:work_id>/andra", methods=["GET", "POST"])
+@rescuable
+@login_required
+def edit_work(participation_id: int | None = None, work_id: int | None = None):
+    work = _work_or_404(work_id) if work_id is not None else None
+    participation = _workspace(work.participation_id if work else participation_id, change=True)
+    form = WorkForm(obj=work if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(work.version) if work else ""
+    elif form.validate_on_submit():
+        data = services.WorkData(
+            **{k: form[k].data for k in services.WorkData.__dataclass_fields__}
+        )
+        try:
+            saved = services.save_work(
+                db.session,
+                participation,
+                data,
+                now=now(),
+                user_id=current_user.id,
+                work=work,
+                expected_version=form.seen_version(),
+            )
+            db.session.commit()
+            flash(_("The improvement work %(title)s is saved.", title=saved.title), "success")
+            return redirect(url_for("improvements.workspace", participation_id=participation.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+            if isinstance(error, StaleEdit):
+                form.version.data = str(_work_or_404(work_id).version)
+    return render_template(
+        "improvements/work_form.html", form=form, participation=participation, work=work
+    )
+
+
+# --- the log ----------------------------------------------------------------------------------
+
+
+def _entry_or_404(entry_id: int) -> LogEntry:
+    return db.get_or_404(LogEntry, entry_id)
+
+
+def _indicator_choices(form: EntryForm, participation: Participation) -> None:
+    indicators = db.session.scalars(
+        sa.select(Indicator)
+        .where(Indicator.organisation_id == participation.organisation_id)
+        .order_by(Indicator.name)
+    ).all()
+    form.indicator_id.choices = options(((i.id, i.name) for i in indicators), blank=True)
+
+
+@bp.route("/arbeten/<int:work_id>/logg/ny", methods=["GET", "POST"])
+@bp.route("/logg/<int:entry_id>/andra", methods=["GET", "POST"])
+@rescuable
+@login_required
+def edit_entry(work_id: int | None = None, entry_id: int | None = None):
+    entry = _entry_or_404(entry_id) if entry_id is not None else None
+    work = entry.work if entry else _work_or_404(work_id)
+    participation = _workspace(work.participation_id, change=True)
+    form = EntryForm(obj=entry if request.method == "GET" else None)
+    _indicator_choices(form, participation)
+    if request.method == "GET":
+        form.version.data = str(entry.version) if entry else ""
+        if entry is None:
+            form.entry_date.data = today()
+    elif form.validate_on_submit():
+        upload = form.evidence_file.data
+        evidence = None
+        if upload and getattr(upload, "filename", ""):
+            evidence = services.Evidence(
+                filename=upload.filename,
+                content=upload.read(),
+                folder=Path(current_app.config["UPLOAD_DIR"]),
+                max_bytes=current_app.config["UPLOAD_MAX_MB"] * 1024 * 1024,
+            )
+        data = services.EntryData(
+            **{k: form[k].data for k in services.EntryData.__dataclass_fields__}
+        )
+        try:
+            saved = services.save_entry(
+                db.session,
+                work,
+                data,
+                now=now(),
+                user_id=current_user.id,
+                entry=entry,
+                expected_version=form.seen_version(),
+                evidence=evidence,
+            )
+            db.session.commit()
+            flash(_("The entry is saved."), "success")
+            return redirect(url_for("improvements.entry", entry_id=saved.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+            if isinstance(error, StaleEdit):
+                form.version.data = str(_entry_or_404(entry_id).version)
+    return render_template(
+        "improvements/entry_form.html",
+        form=form,
+        participation=participation,
+        work=work,
+        entry=entry,
+        **_labels(),
+    )
+
+
+@bp.route("/logg/<int:entry_id>")
+@login_required
+def entry(entry_id: int):
+    entry = _entry_or_404(entry_id)
+    require_view(entry)
+    participation = entry.work.participation
+    meeting_days = services.benchmarking_dates(db.session, participation.group)
+    return render_template(
+        "improvements/entry.html",
+        entry=entry,
+        work=entry.work,
+        participation=participation,
+        interval=services.interval_label(entry.entry_date, meeting_days),
+        editable=may_change(current_user, entry),
+        in_workspace=may_view(current_user, Workspace(participation)),
+        form=ButtonForm(),
+        **_labels(),
+    )
+
+
+@bp.route("/logg/<int:entry_id>/bevis")
+@login_required
+def evidence(entry_id: int):
+    entry = _entry_or_404(entry_id)
+    require_view(entry)
+    if not entry.evidence_stored_name:
+        abort(404)
+    path = Path(current_app.config["UPLOAD_DIR"]) / entry.evidence_stored_name
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=entry.evidence_mimetype,
+        as_attachment=True,
+        download_name=entry.evidence_filename,
+    )
+
+
+@bp.route("/logg/<int:entry_id>/gott-exempel", methods=["POST"])
+@login_required
+def propose(entry_id: int):
+    entry = _entry_or_404(entry_id)
+    require_change(entry)
+    if ButtonForm().validate_on_submit():
+        apply_change(
+            lambda: services.propose_good_example(
+                db.session, entry, now=now(), user_id=current_user.id
+            ),
+            _("The entry is proposed as a good example; SKR decides."),
+        )
+    return redirect(url_for("improvements.entry", entry_id=entry_id))
+
+
+@bp.route("/logg/<int:entry_id>/beslut", methods=["POST"])
+@login_required
+def decide(entry_id: int):
+    entry = _entry_or_404(entry_id)
+    require_staff()
+    approve = request.form.get("beslut") == "godkann"
+    if ButtonForm().validate_on_submit():
+        apply_change(
+            lambda: services.decide_good_example(
+                db.session, entry, approve=approve, now=now(), user_id=current_user.id
+            ),
+            _("The entry is now a good example that everyone can read.")
+            if approve
+            else _("The entry is not a good example."),
+        )
+    return redirect(url_for("improvements.entry", entry_id=entry_id))
+
+
+@bp.route("/goda-exempel")
+@login_required
+def good_examples():
+    form = GoodExampleSearchForm(request.args)
+    form.validate()
+    found = services.good_examples(
+        db.session,
+        core_activity=form.aktivitet.data,
+        subgoal=form.delmal.data or None,
+        text=form.text.data,
+    )
+    return render_template("improvements/good_examples.html", form=form, entries=found, **_labels())
+
+
+# --- the group ----------------------------------------------------------------------------------
+
+
+@bp.route("/grupp/<int:group_id>")
+@login_required
+def group(group_id: int):
+    group = db.get_or_404(Group, group_id)
+    require_view(group)
+    members = [p for p in group.participations if p.role == "benchmarking"]
+    members.sort(key=lambda p: p.organisation.name)
+    baselines = {p.id: services.baseline_of(db.session, p) for p in members}
+    mentor = services.mentor_participation(group, current_user.organisation_id)
+    return render_template(
+        "improvements/group.html",
+        group=group,
+        members=[p for p in members if may_view(current_user, Workspace(p))],
+        baselines=baselines,
+        silent=services.silent_since_last_meeting(db.session, group, today=today()),
+        last_entries=services.last_entry_dates(db.session, [p.id for p in members]),
+        sessions=services.mentor_sessions_of(db.session, group),
+        may_log_session=mentor is not None and current_user.role != "county_observer",
+        organisation_names={p.organisation_id: p.organisation.name for p in members},
+        **_labels(),
+    )
+
+
+@bp.route("/grupp/<int:group_id>/mentorsmote", methods=["GET", "POST"])
+@rescuable
+@login_required
+def mentor_session(group_id: int):
+    group = db.get_or_404(Group, group_id)
+    require_view(group)
+    mentor = services.mentor_participation(group, current_user.organisation_id)
+    if mentor is None or current_user.role == "county_observer":
+        abort(403)
+    form = MentorSessionForm()
+    members = sorted(
+        (p for p in group.participations if p.role == "benchmarking"),
+        key=lambda p: p.organisation.name,
+    )
+    form.organisation_ids.choices = [(p.organisation_id, p.organisation.name) for p in members]
+    if request.method == "GET":
+        form.held_on.data = today()
+        form.organisation_ids.data = [p.organisation_id for p in members]
+    elif form.validate_on_submit():
+        data = services.MentorSessionData(
+            **{k: form[k].data for k in services.MentorSessionData.__dataclass_fields__}
+        )
+        try:
+            services.save_mentor_session(
+                db.session, group, mentor, data, now=now(), user_id=current_user.id
+            )
+            db.session.commit()
+            flash(_("The mentoring session is logged."), "success")
+            return redirect(url_for("improvements.group", group_id=group.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template("improvements/mentor_session_form.html", form=form, group=group)

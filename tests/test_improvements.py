@@ -1,0 +1,246 @@
+"""Improvement work between meetings: the baseline, the log on the result chain, good
+examples, the expected results, mentor sessions and who has gone quiet."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from modell.cohorts.models import Participation
+from modell.core.errors import RuleViolation
+from modell.extensions import db
+from modell.improvements import services
+from modell.improvements.models import Indicator, IndicatorValue, LogEntry, MentorSession
+from modell.meetings import services as meetings
+from modell.organisations.models import Organisation
+from tests.conftest import DEMO, login, post_form
+from tests.test_meetings import START, group_meeting, start_demo
+
+LATER = datetime(2019, 6, 1, 9, tzinfo=UTC)
+
+
+def participation(cohort, name) -> Participation:
+    return db.session.scalar(
+        sa.select(Participation)
+        .join(Organisation)
+        .where(Participation.cohort_id == cohort.id, Organisation.name == name)
+    )
+
+
+def a_work(p, title="Jämställd hemtjänst"):
+    return services.save_work(
+        db.session,
+        p,
+        services.WorkData(title=title, core_activity="Hemtjänst", subgoals=["unpaid_care"]),
+        now=START,
+        user_id=None,
+    )
+
+
+def an_indicator(organisation_id, values):
+    indicator = Indicator(
+        organisation_id=organisation_id, name="Beviljade timmar", unit="timmar", created_at=START
+    )
+    for period, women, men in values:
+        indicator.values.append(
+            IndicatorValue(period=period, women=women, men=men, updated_at=START)
+        )
+    db.session.add(indicator)
+    db.session.flush()
+    return indicator
+
+
+def test_a_step_4_claim_needs_an_indicator_with_values_for_women_and_men_over_time(app, ctx):
+    cohort = start_demo()
+    botkyrka = participation(cohort, "Botkyrka")
+    work = a_work(botkyrka)
+    claim = services.EntryData(date(2019, 5, 2), "Lika tid för kvinnor och män", 4)
+    with pytest.raises(RuleViolation) as refused:
+        services.save_entry(db.session, work, claim, now=LATER, user_id=None)
+    assert refused.value.field == "indicator_id"
+    one_year = an_indicator(botkyrka.organisation_id, [("2018", 30.0, 22.0)])
+    claim.indicator_id = one_year.id
+    with pytest.raises(RuleViolation):
+        services.save_entry(db.session, work, claim, now=LATER, user_id=None)
+    # Another organisation's indicator is not evidence either.
+    other = an_indicator(participation(cohort, "Västerås").organisation_id, [])
+    claim.indicator_id = other.id
+    with pytest.raises(RuleViolation):
+        services.save_entry(db.session, work, claim, now=LATER, user_id=None)
+    two_years = an_indicator(botkyrka.organisation_id, [("2018", 30.0, 22.0), ("2019", 26.0, 25.0)])
+    claim.indicator_id = two_years.id
+    entry = services.save_entry(db.session, work, claim, now=LATER, user_id=None)
+    assert entry.result_step == 4 and entry.indicator == two_years
+
+
+def test_the_log_is_of_what_has_been_done_not_of_the_future(app, ctx):
+    work = a_work(participation(start_demo(), "Botkyrka"))
+    future = services.EntryData(date(2019, 6, 2), "Planerat", 1)
+    with pytest.raises(RuleViolation) as refused:
+        services.save_entry(db.session, work, future, now=LATER, user_id=None)
+    assert refused.value.field == "entry_date"
+
+
+def test_each_entry_shows_which_stretch_between_the_meetings_it_falls_in(app, ctx):
+    cohort = start_demo()
+    group = participation(cohort, "Botkyrka").group
+    days = services.benchmarking_dates(db.session, group)
+    assert len(days) == 3
+    assert services.interval_label(days[0] - timedelta(days=1), days) == "Före träff 1"
+    assert services.interval_label(days[0], days) == "Mellan träff 1 och 2"
+    assert services.interval_label(days[1] + timedelta(days=1), days) == "Mellan träff 2 och 3"
+    assert services.interval_label(days[2] + timedelta(days=1), days) == "Efter träff 3"
+
+
+def test_an_organisation_that_has_not_written_since_the_last_meeting_is_named(app, ctx):
+    cohort = start_demo()
+    botkyrka = participation(cohort, "Botkyrka")
+    group = botkyrka.group
+    first = group_meeting(cohort, "Botkyrka", 1)
+    meeting_day = meetings.to_local(first.starts_at).date()
+    assert (
+        services.silent_since_last_meeting(db.session, group, today=meeting_day - timedelta(1))
+        == []
+    )
+    silent = services.silent_since_last_meeting(db.session, group, today=meeting_day)
+    assert {p.organisation.name for p in silent} == {"Botkyrka", "Västerås"}
+    work = a_work(botkyrka)
+    moment = datetime.combine(meeting_day, time(16), tzinfo=UTC)
+    services.save_entry(
+        db.session,
+        work,
+        services.EntryData(meeting_day, "Efter träffen", 1),
+        now=moment,
+        user_id=None,
+    )
+    silent = services.silent_since_last_meeting(db.session, group, today=meeting_day)
+    assert [p.organisation.name for p in silent] == ["Västerås"]
+
+
+def test_a_good_example_is_read_by_everyone_only_once_a_coordinator_approves_it(app):
+    with app.app_context():
+        cohort = start_demo()
+        work = a_work(participation(cohort, "Botkyrka"))
+        entry = services.save_entry(
+            db.session,
+            work,
+            services.EntryData(date(2019, 5, 2), "Ny rutin", 3),
+            now=LATER,
+            user_id=None,
+        )
+        db.session.commit()
+        entry_id = entry.id
+    askersund = app.test_client()  # another group, another county: no access to the log
+    login(askersund, DEMO["county_observer"])
+    assert askersund.get(f"/arbete/logg/{entry_id}").status_code == 403
+
+    participant = app.test_client()
+    login(participant, DEMO["participant"])
+    post_form(participant, f"/arbete/logg/{entry_id}/gott-exempel", {}, f"/arbete/logg/{entry_id}")
+    with app.app_context():
+        assert db.session.get(LogEntry, entry_id).good_example == "proposed"
+    assert askersund.get(f"/arbete/logg/{entry_id}").status_code == 403
+    # The participant cannot approve its own example.
+    post_form(
+        participant,
+        f"/arbete/logg/{entry_id}/beslut",
+        {"beslut": "godkann"},
+        f"/arbete/logg/{entry_id}",
+    )
+    with app.app_context():
+        assert db.session.get(LogEntry, entry_id).good_example == "proposed"
+
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    assert "Ny rutin" not in coordinator.get("/arbete/goda-exempel").get_data(True)
+    assert "Jämställd hemtjänst" in coordinator.get("/arbete/").get_data(True)  # to decide
+    post_form(
+        coordinator,
+        f"/arbete/logg/{entry_id}/beslut",
+        {"beslut": "godkann"},
+        f"/arbete/logg/{entry_id}",
+    )
+    assert askersund.get(f"/arbete/logg/{entry_id}").status_code == 200
+    found = askersund.get("/arbete/goda-exempel?aktivitet=hemtj%C3%A4nst&delmal=unpaid_care")
+    assert "Ny rutin" in found.get_data(True)
+    assert "Ny rutin" not in askersund.get("/arbete/goda-exempel?delmal=violence").get_data(True)
+
+
+def test_the_county_observer_reads_its_county_and_writes_nothing(app):
+    with app.app_context():
+        cohort = start_demo()
+        nordmaling = participation(cohort, "Nordmaling")
+        db.session.commit()
+        pid = nordmaling.id
+    observer = app.test_client()
+    login(observer, DEMO["county_observer"])
+    assert observer.get(f"/arbete/{pid}").status_code == 200
+    assert observer.get(f"/arbete/{pid}/utgangslage").status_code == 403
+    response = post_form(observer, f"/arbete/{pid}/arbeten/ny", {"title": "X"}, f"/arbete/{pid}")
+    assert response.status_code == 403
+
+
+def test_the_baselines_of_a_group_are_shown_side_by_side(app):
+    with app.app_context():
+        cohort = start_demo()
+        botkyrka, vasteras = participation(cohort, "Botkyrka"), participation(cohort, "Västerås")
+        db.session.commit()
+        ids = botkyrka.id, vasteras.id, botkyrka.group_id
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    response = post_form(
+        client,
+        f"/arbete/{ids[0]}/utgangslage",
+        {
+            "mandate_decision": "Kommunfullmäktige 2017",
+            "mandate_date": "2017-05-01",
+            "goals": "Jämställd service",
+            "functions": ["politician", "manager", "strategist"],
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(f"/arbete/{ids[1]}/utgangslage").status_code == 403  # not its own
+    page = client.get(f"/arbete/grupp/{ids[2]}").get_data(True)
+    assert "Kommunfullmäktige 2017" in page and "Västerås" in page
+    mentor = app.test_client()
+    login(mentor, DEMO["mentor"])
+    assert "Jämställd service" in mentor.get(f"/arbete/grupp/{ids[2]}").get_data(True)
+
+
+def test_the_mentor_logs_a_session_with_organisations_of_its_group_only(app, ctx):
+    cohort = start_demo()
+    botkyrka = participation(cohort, "Botkyrka")
+    group = botkyrka.group
+    uppsala = participation(cohort, "Uppsala")
+    data = services.MentorSessionData(
+        held_on=date(2019, 5, 20), organisation_ids=[botkyrka.organisation_id], topics="Mål"
+    )
+    record = services.save_mentor_session(db.session, group, uppsala, data, now=LATER, user_id=None)
+    assert record.organisation_ids == [botkyrka.organisation_id]
+    outsider = participation(cohort, "Askersund").organisation_id
+    with pytest.raises(RuleViolation):
+        services.save_mentor_session(
+            db.session,
+            group,
+            uppsala,
+            services.MentorSessionData(date(2019, 5, 20), [outsider], "Mål"),
+            now=LATER,
+            user_id=None,
+        )
+    with pytest.raises(RuleViolation):  # a benchmarking participant is not the mentor
+        services.save_mentor_session(db.session, group, botkyrka, data, now=LATER, user_id=None)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MentorSession)) == 1
+
+
+def test_the_expected_results_are_tracked_by_the_entries_that_show_them(app, ctx):
+    work = a_work(participation(start_demo(), "Botkyrka"))
+    entry = services.save_entry(
+        db.session,
+        work,
+        services.EntryData(date(2019, 5, 2), "Ny styrmodell", 2, expected_results=["governance"]),
+        now=LATER,
+        user_id=None,
+    )
+    shown = services.expected_results_of([work])
+    assert shown["governance"] == [entry] and shown["core_activity"] == []
+    assert services.highest_step([work]) == 2
