@@ -32,9 +32,10 @@ run: .stamp-runtime translations
 	MODELL_ENV=development $(BIN)/flask db upgrade
 	MODELL_ENV=development $(BIN)/flask modell load-reference
 	MODELL_ENV=development $(BIN)/flask modell demo
-	MODELL_ENV=development $(BIN)/flask modell worker & worker=$$!; \
+	export MODELL_ENV=development BASE_URL=$${BASE_URL:-http://127.0.0.1:$${PORT:-5000}}; \
+	$(BIN)/flask modell worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	MODELL_ENV=development $(BIN)/flask run --host 127.0.0.1 --port $${PORT:-5000}
+	$(BIN)/flask run --host 127.0.0.1 --port $${PORT:-5000}
 
 # The whole suite: lint, bandit's security checks (a finding is fixed or suppressed inline
 # with its reason), then SQLite always; PostgreSQL when TEST_DATABASE_URL is set; the

@@ -95,6 +95,11 @@ class Config:
             settings["TESTING"] = True
         if overrides:
             settings.update(overrides)
+        if settings["SESSION_COOKIE_SECURE"]:
+            # "__Host-": the browser keeps them to this very host over HTTPS, so no sibling
+            # host or plain-HTTP page can plant its own.
+            settings.setdefault("SESSION_COOKIE_NAME", "__Host-modell")
+            settings.setdefault("REMEMBER_COOKIE_NAME", "__Host-remember")
         if settings["MODELL_ENV"] in ("development", "testing"):
             settings["SECRET_KEY"] = settings["SECRET_KEY"] or DEV_SECRET_KEY
         else:

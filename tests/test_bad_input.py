@@ -2,7 +2,8 @@
 and nothing half-written or unreadable reaches the database."""
 
 import contextlib
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -169,3 +170,105 @@ def test_a_cohort_saved_without_a_programme_model_is_refused_beside_the_field(ap
         )
         assert response.status_code == 200, template
         assert 'id="template_id-error"' in response.get_data(True), template
+
+
+# --- found by the second outside test -------------------------------------------------------
+
+
+def test_a_reason_that_comes_outside_a_form_field_is_checked_in_the_service(app, ctx):
+    from modell.cohorts import services as cohorts
+    from modell.cohorts.models import Cohort
+
+    cohort = start_demo()
+    db.session.commit()
+    active = [p for p in cohort.participations if p.status == "active"]
+    outcomes = {p.id: cohorts.Outcome(True) for p in active}
+    outcomes[active[0].id] = cohorts.Outcome(False, "Avbröt\x00\x1b]0;pwn\x07")
+    with pytest.raises(RuleViolation) as refused:
+        cohorts.conclude(db.session, cohort, outcomes, now=datetime.now(UTC), user_id=None)
+    assert refused.value.field == f"reason-{active[0].id}"
+    outcomes[active[0].id] = cohorts.Outcome(False, "A" * 100_000)
+    with pytest.raises(RuleViolation):
+        cohorts.conclude(db.session, cohort, outcomes, now=datetime.now(UTC), user_id=None)
+    db.session.rollback()
+    assert db.session.get(Cohort, cohort.id).status == "running"
+
+
+def test_a_number_with_hundreds_of_digits_is_refused_beside_the_field(app):
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    with app.app_context():
+        from modell.cohorts.models import ProgrammeTemplate
+
+        template_id = db.session.scalar(sa.select(ProgrammeTemplate.id))
+    url = f"/omgangar/modeller/{template_id}/andra"
+    page = client.get(url).get_data(True)
+    from tests.conftest import csrf_from
+
+    form = dict(re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', page))
+    form.update({"csrf_token": csrf_from(page), "group_min": "9" * 309})
+    response = client.post(url, data=form)
+    assert response.status_code == 200
+    assert 'id="group_min-error"' in response.get_data(True)
+
+
+def test_a_model_with_meetings_years_away_gives_them_no_date_outside_the_cohorts_window(app, ctx):
+    from modell.cohorts.models import MeetingKind
+    from modell.meetings import services as meetings
+
+    cohort = start_demo()
+    far = MeetingKind(key="far", name="Långt bort", count=20, offset_weeks=200, interval_weeks=100)
+    assert meetings._proposed_start(cohort, far, 1) is None
+    near = MeetingKind(key="near", name="Nära", count=1, offset_weeks=2, interval_weeks=0)
+    assert meetings._proposed_start(cohort, near, 1) is not None
+
+
+def test_names_that_only_look_different_need_the_confirmation_too(app, ctx):
+    from modell.organisations.services import namesakes
+
+    (uppsala,) = namesakes(db.session, "Uppsala", "municipality")
+    for lookalike in ("ＵＰＰＳＡＬＡ", "Upp\u200bsala", " uppsala  ", "UPPSALA\u2060"):
+        assert namesakes(db.session, lookalike, "municipality") == [uppsala], lookalike
+
+
+def test_the_suggestion_form_carries_its_own_token(app):
+    from tests.test_cohort_pages import fixed_clock, open_cohort
+
+    fixed_clock(app)
+    cohort_id = open_cohort(app)
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    page = client.get(f"/omgangar/{cohort_id}/forslag").get_data(True)
+    posting = page[page.index('<form method="post"') :]
+    posting = posting[: posting.index("</form>")]
+    assert 'name="csrf_token" value="' in posting
+
+
+def test_a_date_that_does_not_exist_is_called_so(app):
+    client, (meeting_id, version) = _host_and_meeting(app)
+    response = _edit(client, meeting_id, version, day="2027-02-29")
+    html = response.get_data(True)
+    assert "Det datumet finns inte" in html and "Detta fält är obligatoriskt" not in html
+
+
+def test_a_political_decision_cannot_be_dated_in_the_future(app):
+    from tests.test_cohort_pages import FULL_REGISTRATION, fixed_clock, open_cohort
+
+    fixed_clock(app)
+    cohort_id = open_cohort(app)
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    response = post_form(
+        client,
+        f"/omgangar/{cohort_id}/anmal",
+        FULL_REGISTRATION | {"decision_date": "2100-12-31"},
+    )
+    assert response.status_code == 200
+    assert 'id="decision_date-error"' in response.get_data(True)
+
+
+def test_a_file_name_loses_its_invisible_direction_marks(tmp_path):
+    from modell.core.files import store_file
+
+    stored = store_file("\u202egnp.exe.txt", b"x", folder=tmp_path, max_bytes=10)
+    assert stored.filename == "gnp.exe.txt"

@@ -304,6 +304,10 @@ def test_a_name_only_one_organisation_has_is_taken_to_mean_it_in_any_case(app):
     url = f"/omgangar/grupper/{gid}/andra"
     shown = form_as_shown(client.get(url).get_data(True), "benchmarking")
     shown["other_mentors_1"] = "KNIVSTA"
+    # Knivsta has not mentored before: a new exception, which the old reason does not cover.
+    refused = client.post(url, data=shown)
+    assert refused.status_code == 200 and "Knivsta" in refused.get_data(True)
+    shown["exception_reason"] = "Knivsta mentorar utan att ha gått en egen omgång."
     assert client.post(url, data=shown).status_code == 302
     mentors = {org for org, role, _ in members(app, gid) if role == "mentor"}
     assert mentors == {reference_id(app, "Knivsta")}

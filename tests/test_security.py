@@ -626,3 +626,118 @@ def test_two_gunicorn_workers_share_the_account_limit(backend, tmp_path):
         server.terminate()
         server.wait(10)
         drop()
+
+
+# --- the second outside test: what it found after the first fixes ---------------------------
+
+
+def test_a_planted_session_cookie_and_token_from_a_sibling_site_change_nothing(app):
+    """Cookie tossing: a page on another port or a sibling host plants a session cookie and
+    its token, then posts as the victim. The token matches, the browser's Sec-Fetch-Site and
+    Origin do not: refused."""
+    with app.app_context():
+        meeting_id = group_meeting(start_demo(), "Botkyrka").id
+        db.session.commit()
+    victim = app.test_client()
+    login(victim, DEMO["participant"])
+    token = csrf_from(victim.get(f"/moten/{meeting_id}").get_data(True))
+    url = f"/moten/{meeting_id}/dokumentation"
+    data = {"csrf_token": token, "minutes": "PWNED", "decisions": ""}
+    for headers in (
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://127.0.0.1:8000"},
+        {"Origin": "https://modell.evil.example"},
+    ):
+        assert victim.post(url, data=data, headers=headers).status_code == 400, headers
+    with app.app_context():
+        assert db.session.get(Meeting, meeting_id).minutes is None
+    # From the site's own page it works.
+    own = victim.post(url, data=data, headers={"Sec-Fetch-Site": "same-origin"})
+    assert own.status_code == 302
+
+
+def test_a_sign_in_from_the_remember_me_cookie_renews_the_csrf_token(app):
+    client = app.test_client()
+    login(client, DEMO["participant"], remember=True)
+    planted = csrf_from(client.get("/omgangar/").get_data(True))
+    client.delete_cookie("session")  # the browser closed: only the remember-me cookie is left
+    page = client.get("/omgangar/")
+    assert page.status_code == 200  # signed in again from the cookie
+    stale = client.post("/konto/sprak", data={"lang": "en", "csrf_token": planted})
+    assert stale.status_code == 400
+
+
+def test_production_cookies_are_host_only(tmp_path):
+    app = create_app({"MODELL_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)})
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-modell"
+    assert app.config["REMEMBER_COOKIE_NAME"] == "__Host-remember"
+
+
+def test_simultaneous_wrong_passwords_get_no_more_checks_than_one_by_one(make_app):
+    """A burst of parallel logins from many addresses: each password check is reserved
+    before it is made, so the burst gets the same five checks as a patient attacker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = make_app()
+    second = create_app(dict(first.config))
+    apps = [first, second]
+
+    def attempt(i):
+        return _try_login(apps[i % 2].test_client(), DEMO["coordinator"], f"burst {i}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(24)))
+    with first.app_context():
+        assert db.session.scalar(sa.select(LoginThrottle.failures)) <= auth.LOGIN_FREE_FAILURES
+    assert outcomes.count("wrong") <= auth.LOGIN_FREE_FAILURES - 1
+    assert "in" not in outcomes
+    with second.app_context():
+        db.engine.dispose()
+
+
+def test_the_hold_grows_to_an_hour_and_waiting_it_out_never_starts_over(app, ctx):
+    email, moment = "target@example.org", START
+    checked = 0
+    holds = []
+    for _ in range(40):
+        wait = auth.reserve_login_attempt(db.session, email, now=moment)
+        if wait is None:
+            checked += 1  # a password would be checked here, and it is wrong
+            wait = auth.login_hold_after_failure(db.session, email, now=moment)
+        if wait:
+            holds.append(wait)
+            moment += wait  # the attacker waits out every hold, and tries again at once
+    assert max(holds) == auth.LOGIN_MAX_BLOCK
+    # Five free tries, then one per hold, the holds growing to an hour: 40 guesses take more
+    # than a day (the first outside test found 9 guesses every half hour).
+    assert checked == 40 and moment - START > timedelta(hours=24)
+
+
+def test_a_new_password_from_a_reset_link_lifts_the_hold(app):
+    client = app.test_client()
+    outcomes = [_try_login(client, DEMO["mentor"], f"wrong {i}") for i in range(6)]
+    assert outcomes[-1] == "held"
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == DEMO["mentor"]))
+        token = auth.make_password_token(user, app.config["SECRET_KEY"], "reset")
+    new = "kanelbulle fjällräv ränta"
+    response = post_form(
+        client, f"/konto/nytt-losenord/{token}", {"password": new, "password2": new}
+    )
+    assert response.status_code == 302
+    assert _try_login(client, DEMO["mentor"], new) == "in"
+
+
+@pytest.mark.parametrize(
+    "password", ["B0dil-Str4teg!", "Sommar2026!", "Lösenord123", "botkyrka2024!"]
+)
+def test_names_in_digits_swedish_words_and_the_organisation_are_refused_too(app, password):
+    client = app.test_client()
+    login(client, DEMO["participant"])  # Bodil Strateg of Botkyrka
+    response = post_form(
+        client,
+        "/konto/losenord",
+        {"current_password": "modell-demo-2019", "password": password, "password2": password},
+    )
+    assert response.status_code == 200 and 'id="password-error"' in response.get_data(True)

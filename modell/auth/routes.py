@@ -5,7 +5,9 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.signals import user_loaded_from_cookie
 
 from modell.auth import bp, services
 from modell.auth.forms import (
@@ -24,6 +26,14 @@ from modell.core.forms import add_error, options
 from modell.extensions import db, limiter, login_manager
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County
 from modell.organisations.services import organisation_choices
+
+
+@user_loaded_from_cookie.connect
+def _renew_csrf_token(_app, user=None) -> None:
+    """Signed in again from the remember-me cookie: a token from before is not carried over
+    (it might have been planted with a session cookie of someone else's making)."""
+    session.pop("csrf_token", None)
+
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -64,21 +74,22 @@ def login():
     status = 200
     if form.validate_on_submit():
         email, moment = form.email.data, now()
-        wait = services.login_blocked_for(db.session, email, now=moment)
+        wait = services.reserve_login_attempt(db.session, email, now=moment)
+        db.session.commit()  # the reservation is seen by every other worker before we check
         user = None if wait else services.authenticate(db.session, email, form.password.data)
         if user is None:
-            if wait is None:
-                wait = services.record_login_failure(db.session, email, now=moment)
-                db.session.commit()
+            wait = wait or services.login_hold_after_failure(db.session, email, now=moment)
             if wait is None:
                 form.password.errors.append(_("Wrong e-mail address or password."))
             else:
                 status = 429
                 form.password.errors.append(
-                    _(
-                        "Too many failed attempts for this address. Wait %(n)d minutes and try "
+                    ngettext(
+                        "Too many failed attempts for this address. Wait %(num)d minute and try "
                         "again, or choose a new password through “Forgot your password?”.",
-                        n=services.minutes_to_wait(wait),
+                        "Too many failed attempts for this address. Wait %(num)d minutes and try "
+                        "again, or choose a new password through “Forgot your password?”.",
+                        services.minutes_to_wait(wait),
                     )
                 )
         else:

@@ -22,6 +22,7 @@ from modell.core import audit, mail
 from modell.core.errors import RuleViolation
 from modell.core.links import external_url
 from modell.core.text import strip_control_characters
+from modell.core.types import UTCDateTime
 from modell.organisations.models import Person
 
 _hasher = PasswordHasher()
@@ -143,21 +144,98 @@ def end_all_login_sessions(
 PASSWORD_MAX_LENGTH = 200  # the strength estimator's time grows with the length
 
 
-def password_problem(password: str, *, email: str, name: str, min_length: int = 10):
+# Words a Swedish password is built from that zxcvbn's English lists do not know; given to it
+# as dictionary words, so "Lösenord123" and "Sommar2026!" score as the guesses they are.
+SWEDISH_WORDS = (
+    "lösenord",
+    "losenord",
+    "hemligt",
+    "hemlig",
+    "sommar",
+    "vinter",
+    "våren",
+    "hösten",
+    "höst",
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+    "måndag",
+    "fredag",
+    "kommun",
+    "kommunen",
+    "region",
+    "regionen",
+    "sverige",
+    "svensk",
+    "stockholm",
+    "göteborg",
+    "malmö",
+    "uppsala",
+    "modell",
+    "jämställdhet",
+    "jamstalldhet",
+    "skr",
+    "välkommen",
+    "valkommen",
+    "kärlek",
+    "hejsan",
+)
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+        "+": "t",
+    }
+)
+
+
+def password_problem(
+    password: str,
+    *,
+    email: str,
+    name: str,
+    min_length: int = 10,
+    organisation: str | None = None,
+):
     """Why this password must not be used, or None. Too short, too long, containing the
-    user's e-mail address or name, or easy to guess by zxcvbn's estimate (score below 3 of
-    4: common passwords, words, names, dates, keyboard and number sequences)."""
+    user's e-mail address, name or organisation (also written with digits for letters, as
+    in "B0dil"), or easy to guess by zxcvbn's estimate (score below 3 of 4: common
+    passwords and words, Swedish ones included, names, dates, keyboard and number runs)."""
     if len(password) < min_length:
         return _l("The password must be at least %(n)d characters.", n=min_length)
     if len(password) > PASSWORD_MAX_LENGTH:
         return _l("The password can be at most %(n)d characters.", n=PASSWORD_MAX_LENGTH)
-    lowered = password.casefold()
     email = normalise_email(email)
-    local = email.split("@")[0]
-    personal = [email, local, *(part for part in name.casefold().split() if len(part) >= 3)]
-    if any(p and len(p) >= 3 and p in lowered for p in personal):
-        return _l("The password must not contain your e-mail address or your name.")
-    inputs = [email, local, *name.split()]
+    local, _, domain = email.partition("@")
+    personal = {email, local, *local.replace("-", ".").replace("_", ".").split(".")}
+    personal |= {part for part in domain.split(".") if part not in ("example", "com", "org", "se")}
+    personal |= {part for part in name.casefold().split()}
+    personal |= {part for part in (organisation or "").casefold().split()}
+    personal = {p for p in personal if len(p) >= 3}
+    plain = password.casefold()
+    readable = plain.translate(_LEET)
+    if any(p in plain or p in readable for p in personal):
+        return _l(
+            "The password must not contain your e-mail address, your name or your organisation."
+        )
+    inputs = [*personal, *SWEDISH_WORDS]
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return _l(
             "The password is too easy to guess: common words, names, dates and sequences such "
@@ -176,11 +254,19 @@ def set_password(
     min_length: int = 10,
 ) -> None:
     """Change the password and end every other login session of the user."""
-    problem = password_problem(password, email=user.email, name=user.name, min_length=min_length)
+    organisation = user.organisation.name if user.organisation else None
+    problem = password_problem(
+        password,
+        email=user.email,
+        name=user.name,
+        min_length=min_length,
+        organisation=organisation,
+    )
     if problem is not None:
         raise RuleViolation(problem, field="password")
     user.password_hash = hash_password(password)
     user.password_changed_at = now
+    clear_login_failures(session, user.email)
     end_all_login_sessions(session, user, now=now, keep_token=keep_token)
     audit.record(session, now=now, user_id=user.id, action="password_changed", obj=user)
 
@@ -373,8 +459,8 @@ def _mail_user(
 
 # --- login throttling per account ------------------------------------------------------------
 
-LOGIN_FREE_FAILURES = 5  # failures within the window before the account is held
-LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FREE_FAILURES = 5  # passwords tried before the account is held
+LOGIN_WINDOW = timedelta(hours=1)  # quiet this long after the last try or hold: start over
 LOGIN_MAX_BLOCK = timedelta(hours=1)
 
 
@@ -382,49 +468,81 @@ def _throttle_key(email: str) -> str:
     return hashlib.sha256(("login:" + normalise_email(email)).encode()).hexdigest()
 
 
-def login_blocked_for(session: Session, email: str, *, now: datetime) -> timedelta | None:
-    """How long logins to this address are held, or None. Asked before the password is
-    checked, so a held account's password is not tried at all."""
+def _hold(attempts: int) -> timedelta:
+    """One minute at the last free attempt, doubling with each attempt after, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - LOGIN_FREE_FAILURES, 0)), LOGIN_MAX_BLOCK)
+
+
+def reserve_login_attempt(session: Session, email: str, *, now: datetime) -> timedelta | None:
+    """Reserve the right to check one password for this address, before it is checked, in
+    one conditional statement: however many workers and hosts try at once, the first
+    LOGIN_FREE_FAILURES attempts are checked and after that one attempt per hold. Returns
+    how long to wait when the address is held (its password is then not checked at all).
+    The caller commits before checking the password, so other workers see the reservation.
+    An address without an account is counted exactly like one with."""
+    key = _throttle_key(email)
+    table = LoginThrottle.__table__
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    session.execute(
+        insert(LoginThrottle)
+        .values(key=key, failures=0, first_failed_at=now, last_failed_at=now, blocked_until=None)
+        .on_conflict_do_nothing(index_elements=[table.c.key])
+    )
+    last_event = sa.case(
+        (table.c.blocked_until > table.c.last_failed_at, table.c.blocked_until),
+        else_=table.c.last_failed_at,
+    )
+    attempts = sa.case((last_event < now - LOGIN_WINDOW, 1), else_=table.c.failures + 1)
+    at = sa.literal(now, UTCDateTime())
+    window_over = last_event < sa.literal(now - LOGIN_WINDOW, UTCDateTime())
+    attempts = sa.case((window_over, 1), else_=table.c.failures + 1)
+    # From the last free attempt on, the same statement holds the address (for a minute
+    # here; the length is set just below), so a second try at the same moment finds it held.
+    reserved = session.execute(
+        sa.update(LoginThrottle)
+        .where(
+            LoginThrottle.key == key,
+            sa.or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until <= now),
+        )
+        .values(
+            failures=attempts,
+            first_failed_at=sa.case((window_over, at), else_=table.c.first_failed_at),
+            last_failed_at=now,
+            blocked_until=sa.case(
+                (
+                    attempts >= LOGIN_FREE_FAILURES,
+                    sa.literal(now + timedelta(minutes=1), UTCDateTime()),
+                ),
+                else_=None,
+            ),
+        )
+        .returning(LoginThrottle.failures)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if reserved is not None:
+        if reserved > LOGIN_FREE_FAILURES:
+            session.execute(
+                sa.update(LoginThrottle)
+                .where(LoginThrottle.key == key)
+                .values(blocked_until=now + _hold(reserved))
+                .execution_options(synchronize_session=False)
+            )
+        return None
+    until = session.scalar(sa.select(LoginThrottle.blocked_until).where(LoginThrottle.key == key))
+    return (until - now) if until and until > now else timedelta(minutes=1)
+
+
+def login_hold_after_failure(session: Session, email: str, *, now: datetime) -> timedelta | None:
+    """After a wrong password: how long the address is now held (the last free attempt and
+    every later one start a hold), or None."""
     until = session.scalar(
         sa.select(LoginThrottle.blocked_until).where(LoginThrottle.key == _throttle_key(email))
     )
-    if until is None or until <= now:
-        return None
-    return until - now
-
-
-def record_login_failure(session: Session, email: str, *, now: datetime) -> timedelta | None:
-    """Count a failed login in one atomic statement (several workers may count at once) and
-    hold the address when it has failed too often: one minute after the fifth failure without
-    a quiet quarter of an hour between them, doubling with each further failure up to an
-    hour."""
-    key = _throttle_key(email)
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    stmt = insert(LoginThrottle).values(
-        key=key, failures=1, first_failed_at=now, last_failed_at=now, blocked_until=None
-    )
-    table = LoginThrottle.__table__
-    window_over = table.c.last_failed_at < now - LOGIN_WINDOW  # quiet for a while: start over
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "failures": sa.case((window_over, 1), else_=table.c.failures + 1),
-            "first_failed_at": sa.case((window_over, now), else_=table.c.first_failed_at),
-            "last_failed_at": now,
-        },
-    )
-    session.execute(stmt)
-    failures = session.scalar(sa.select(LoginThrottle.failures).where(LoginThrottle.key == key))
-    if failures < LOGIN_FREE_FAILURES:
-        return None
-    hold = min(timedelta(minutes=2 ** (failures - LOGIN_FREE_FAILURES)), LOGIN_MAX_BLOCK)
-    session.execute(
-        sa.update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=now + hold)
-    )
-    return hold
+    return (until - now) if until and until > now else None
 
 
 def clear_login_failures(session: Session, email: str) -> None:
+    """A right password, or a new one set through a reset link, lifts the hold."""
     session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == _throttle_key(email)))
 
 

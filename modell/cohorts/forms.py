@@ -292,6 +292,9 @@ class SuggestionForm(Form):
     )
     groups = SelectField(_l("Number of groups"), coerce=int_or_none, choices=[])
     fingerprint = HiddenField()
+    exception_reason = TextAreaField(
+        _l("Reason for the exception"), validators=[Optional(), Length(max=2000)]
+    )
 
 
 class TemplateCopyForm(Form):

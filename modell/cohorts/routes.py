@@ -732,7 +732,7 @@ def suggestion(cohort_id: int):
                 now=now(),
                 user_id=current_user.id,
                 basis=basis,
-                exception_reason=request.form.get("exception_reason"),
+                exception_reason=form.exception_reason.data,
                 fingerprint=form.fingerprint.data,
             )
             db.session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from modell.cohorts import grouping
 from modell.cohorts.models import (
+    PARTICIPATION_ROLES,
     ChecklistItem,
     Cohort,
     Group,
@@ -36,8 +37,11 @@ from modell.core.errors import (
     StaleEdit,
     check_version,
 )
+from modell.core.text import text_problem
 from modell.core.timeutil import in_range, to_local
 from modell.organisations.models import CORE_FUNCTIONS, FUNCTIONS, Organisation
+
+REASON_MAX = 2000  # a reason a coordinator writes: a few sentences
 
 # Sent when a cohort starts running; the meetings domain answers with the schedule.
 _signals = Namespace()
@@ -352,6 +356,9 @@ def conclude(
                 _l("Say why %(name)s did not complete the cohort.", name=p.organisation.name),
                 field=f"reason-{p.id}",
             )
+        problem = text_problem(outcome.reason, multiline=True, max_length=REASON_MAX)
+        if problem:
+            raise RuleViolation(problem, field=f"reason-{p.id}")
     for p in active:
         outcome = outcomes[p.id]
         p.status = "completed" if outcome.completed else "not_completed"
@@ -511,7 +518,7 @@ def registration_for(
     )
 
 
-def _check_registration_data(data: RegistrationData) -> None:
+def _check_registration_data(data: RegistrationData, today: date) -> None:
     if data.mentor_commitment is not True:
         raise RuleViolation(
             _l("Taking part includes being a mentor in the next cohort: confirm the commitment."),
@@ -524,6 +531,11 @@ def _check_registration_data(data: RegistrationData) -> None:
         raise RuleViolation(_l("Choose the extra contact's function."), field="extra_function")
     if not in_range(data.decision_date):
         raise RuleViolation(DATE_RANGE_MESSAGE, field="decision_date")
+    if data.decision_date > today:
+        raise RuleViolation(
+            _l("The political decision has to be taken already: its date cannot be in the future."),
+            field="decision_date",
+        )
 
 
 def _fill(registration: InterestRegistration, data: RegistrationData) -> None:
@@ -567,7 +579,7 @@ def submit_registration(
             _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
             field="organisation_id",
         )
-    _check_registration_data(data)
+    _check_registration_data(data, today)
     if existing is not None:
         registration = existing
         registration.status = "submitted"
@@ -652,7 +664,7 @@ def update_registration(
 ) -> None:
     """The organisation corrects its registration before the deadline and the decision."""
     _editable_registration(registration, now)
-    _check_registration_data(data)
+    _check_registration_data(data, to_local(now).date())
     _fill(registration, data)
     audit.record(session, now=now, user_id=user_id, action="registration_changed", obj=registration)
 
@@ -802,6 +814,15 @@ class GroupDraft:
     theme: str | None = None
 
 
+def draft_of(group: Group) -> GroupDraft:
+    """The group as it is stored, as a draft (to compare a change with)."""
+    members = {role: [p.organisation for p in group.members(role)] for role in PARTICIPATION_ROLES}
+    support = [
+        (p.organisation, p.supports.organisation) for p in group.members("support") if p.supports
+    ]
+    return GroupDraft(members["benchmarking"], members["mentor"], support, group.name)
+
+
 def group_warnings(session: Session, cohort: Cohort, draft: GroupDraft) -> list[str]:
     """What a coordinator must confirm with a reason to keep the group as it is."""
     template = cohort.template
@@ -898,8 +919,17 @@ def save_group(
             )
     warnings = group_warnings(session, cohort, draft)
     reason = (exception_reason or "").strip() or None
+    problem = text_problem(reason, multiline=True, max_length=REASON_MAX)
+    if problem:
+        raise RuleViolation(problem, field="exception_reason")
     if warnings and not reason:
         raise NeedsConfirmation(warnings)
+    if warnings and group is not None and reason == group.exception_reason:
+        # The reason given earlier covers the exceptions it was given for, not new ones.
+        before = set(group_warnings(session, cohort, draft_of(group)))
+        new = [w for w in warnings if w not in before]
+        if new:
+            raise NeedsConfirmation(new)
 
     if group is None:
         group = Group(cohort=cohort, position=len(cohort.groups) + 1, name="")

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from modell.core.errors import RuleViolation
-from modell.core.text import strip_control_characters
+from modell.core.text import strip_format_characters
 
 ALLOWED_TYPES = {
     ".pdf": "application/pdf",
@@ -39,7 +39,7 @@ def store_file(
     filename: str, content: bytes, *, folder: Path, max_bytes: int, field: str = "file"
 ) -> StoredFile:
     """Check and keep a file; a refusal names the form field it came from."""
-    safe = strip_control_characters(Path(filename).name).strip() or "fil"
+    safe = strip_format_characters(Path(filename).name).strip() or "fil"
     suffix = Path(safe).suffix.lower()
     if suffix not in ALLOWED_TYPES:
         raise RuleViolation(

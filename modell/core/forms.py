@@ -12,17 +12,16 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import DateField, DecimalField, FloatField, IntegerField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from modell.core.errors import DATE_RANGE_MESSAGE
-from modell.core.text import CONTROL, has_control_characters
+from modell.core.text import CONTROL, CONTROL_MESSAGE, has_control_characters
 from modell.core.timeutil import EARLIEST, LATEST
 
-CONTROL_MESSAGE = _l(
-    "The text contains characters that are not allowed (control characters, such as a "
-    "copied line break in a one-line field). Remove them and send again."
-)
+MAX_NUMBER_LENGTH = 15  # digits: more is no count, length or year anyone means
+NUMBER_MESSAGE = _l("The number is too large.")
+NO_SUCH_DATE_MESSAGE = _l("There is no such date: write it like 2027-02-28.")
 
 
 class Form(FlaskForm):
@@ -39,10 +38,23 @@ class Form(FlaskForm):
                 field.raw_data = [CONTROL.sub("", v) for v in raw]
             elif multiline and isinstance(field.data, str):
                 field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
+            elif isinstance(field, IntegerField | DecimalField | FloatField) and any(
+                len(v.strip()) > MAX_NUMBER_LENGTH for v in raw
+            ):
+                refused[field.name] = str(NUMBER_MESSAGE)
+                field.data = None
         valid = super().validate(extra_validators)
         for field in self:
             if field.name in refused:
                 field.errors = [refused[field.name]]
+            elif (
+                isinstance(field, DateField)
+                and field.data is None
+                and any(v.strip() for v in (field.raw_data or []) if isinstance(v, str))
+            ):
+                # WTForms would say "This field is required" of a date that does not exist.
+                field.errors = [str(NO_SUCH_DATE_MESSAGE)]
+                valid = False
             elif isinstance(field.data, date):  # a date, or a datetime (never a time)
                 day = field.data.date() if isinstance(field.data, datetime) else field.data
                 if not EARLIEST <= day <= LATEST:

@@ -6,6 +6,9 @@ values that arrive outside a form (a file's name, the browser's User-Agent) lose
 """
 
 import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
 
 # C0 controls, DEL and the C1 controls.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -17,3 +20,27 @@ def has_control_characters(value: str, allowed: str = "") -> bool:
 
 def strip_control_characters(value: str) -> str:
     return CONTROL.sub("", value)
+
+
+def strip_format_characters(value: str) -> str:
+    """Control characters and the invisible format characters (right-to-left override,
+    zero-width space, ...) that make a name read as something else."""
+    return "".join(ch for ch in strip_control_characters(value) if unicodedata.category(ch) != "Cf")
+
+
+CONTROL_MESSAGE = _l(
+    "The text contains characters that are not allowed (control characters, such as a "
+    "copied line break in a one-line field). Remove them and send again."
+)
+
+
+def text_problem(value: str | None, *, multiline: bool, max_length: int):
+    """Why a free text may not be stored (control characters, too long), or None. For text
+    that does not come through a form field (the forms check the same through core.forms)."""
+    if not value:
+        return None
+    if has_control_characters(value, "\t\r\n" if multiline else "\t"):
+        return CONTROL_MESSAGE
+    if len(value) > max_length:
+        return _l("At most %(n)d characters.", n=max_length)
+    return None

@@ -92,6 +92,20 @@ def install(app: Flask) -> None:
         return page, 500
 
     @app.before_request
+    def refuse_cross_site_changes():
+        """A change (POST, ...) is accepted only from this site's own pages. Besides the CSRF
+        token: a page on a sibling host or another port of the same host could otherwise
+        plant its own session cookie and a token that matches it."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        site = request.headers.get("Sec-Fetch-Site")
+        origin = request.headers.get("Origin")
+        if (site is not None and site not in ("same-origin", "none")) or (
+            origin and urlsplit(origin).netloc != request.host
+        ):
+            raise _bad_request(_MESSAGES["csrf"])
+
+    @app.before_request
     def refuse_control_characters():
         """Query parameters and path segments never carry control characters (a NUL breaks
         PostgreSQL, the others break pages and calendar feeds). Form fields get their own

@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 
 from modell.core import audit
 from modell.core.errors import RuleViolation
-from modell.core.forms import CONTROL_MESSAGE
-from modell.core.text import has_control_characters
+from modell.core.text import CONTROL_MESSAGE, has_control_characters
 from modell.improvements.models import INDICATOR_SOURCES, Indicator, IndicatorValue
 from modell.organisations.models import Organisation
 

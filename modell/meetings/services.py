@@ -32,7 +32,6 @@ from modell.core.timeutil import (
     STOCKHOLM,
     add_days,
     add_hours,
-    in_range,
     local_to_utc,
     to_local,
 )
@@ -55,7 +54,8 @@ def _proposed_start(cohort: Cohort, kind: MeetingKind, number: int) -> datetime 
         return None
     weeks = kind.offset_weeks + (number - 1) * kind.interval_weeks
     day = add_days(cohort.starts_on, 7 * weeks)
-    if not in_range(day):  # a model with an odd offset: no proposal rather than no page
+    first, last = meeting_window(cohort)
+    if not first <= day <= last:  # a model with an odd offset: no date rather than 2067
         return None
     return local_to_utc(day, DEFAULT_START)
 

@@ -1,6 +1,7 @@
 """Reference data (SCB's municipalities and regions) and organisation queries."""
 
 import csv
+import unicodedata
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from modell.core import audit
 from modell.core.errors import NeedsConfirmation
+from modell.core.text import strip_format_characters
 from modell.organisations.models import KIND_LABELS, County, Organisation, Person
 
 
@@ -102,14 +104,22 @@ def namesakes(
     """Organisations of this kind with this name in any case: the ones a new organisation
     could be mistaken for."""
     # Compared in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
-    wanted = name.strip().casefold()
+    wanted = name_key(name)
     return [
         o
         for o in session.scalars(
             sa.select(Organisation).where(Organisation.kind == kind).order_by(Organisation.id)
         )
-        if o.name.casefold() == wanted and o.id != other_than
+        if name_key(o.name) == wanted and o.id != other_than
     ]
+
+
+def name_key(name: str) -> str:
+    """A name as a reader sees it: width and compatibility forms folded (NFKC, so "ＴＥＳＴ"
+    is "TEST"), invisible characters (zero-width space, direction marks) dropped, spaces
+    collapsed, any case. Letters from other scripts that look Latin are not folded."""
+    visible = strip_format_characters(unicodedata.normalize("NFKC", name))
+    return " ".join(visible.split()).casefold()
 
 
 def _new_namesakes(
@@ -120,8 +130,8 @@ def _new_namesakes(
     kind = values.get("kind", organisation.kind if organisation else None)
     if not name or not kind:
         return []
-    if organisation is not None and (name.strip().casefold(), kind) == (
-        organisation.name.casefold(),
+    if organisation is not None and (name_key(name), kind) == (
+        name_key(organisation.name),
         organisation.kind,
     ):
         return []  # neither renamed nor of another kind now: nothing new to confirm
@@ -241,7 +251,7 @@ def organisations_called(session: Session, texts: Iterable[str]) -> dict[str, li
     (in any case, in any language of the UI) means its one organisation; else a bare name, in
     any case, means every organisation of that name. None: unknown; several: the user must
     choose one, never this function."""
-    wanted = {t: t.strip().casefold() for t in texts}
+    wanted = {t: name_key(t) for t in texts}
     if not wanted:
         return {}
     orgs = session.scalars(
@@ -251,10 +261,10 @@ def organisations_called(session: Session, texts: Iterable[str]) -> dict[str, li
     for language in _label_languages():
         with force_locale(language) if language else nullcontext():
             for org in orgs:
-                by_label.setdefault(organisation_label(org).casefold(), org)
+                by_label.setdefault(name_key(organisation_label(org)), org)
     by_name: dict[str, list[Organisation]] = {}
     for org in orgs:  # compared in Python: SQLite's lower() leaves Å, Ä and Ö as they are
-        by_name.setdefault(org.name.casefold(), []).append(org)
+        by_name.setdefault(name_key(org.name), []).append(org)
     return {
         text: [by_label[key]] if key in by_label else by_name.get(key, [])
         for text, key in wanted.items()
