@@ -292,6 +292,56 @@ CASES = {
             expect(403, admin=200, coordinator=200, county_observer=200),
         ),
     ],
+    "improvements.new_indicator": [
+        ("GET", "/arbete/{own_participation}/indikatorer/ny", host_or_staff(200))
+    ],
+    "improvements.indicator": [
+        (
+            "GET",
+            "/arbete/{own_participation}/indikatorer/{own_indicator}",
+            expect(200, county_observer=403, outsider=403),
+        ),
+        # An indicator is reached through its own organisation only.
+        (
+            "GET",
+            "/arbete/{north_participation}/indikatorer/{own_indicator}",
+            expect(403, admin=404, coordinator=404, county_observer=404),
+        ),
+    ],
+    "improvements.save_value": [
+        (
+            "POST",
+            "/arbete/{own_participation}/indikatorer/{own_indicator}/varde",
+            host_or_staff(400),
+        )
+    ],
+    "improvements.import_values": [
+        (
+            "GET",
+            "/arbete/{own_participation}/indikatorer/{own_indicator}/import",
+            host_or_staff(200),
+        )
+    ],
+    "improvements.benchmarking": [
+        (
+            "GET",
+            "/arbete/grupp/{own_group}/indikatorer",
+            expect(200, county_observer=403, outsider=403),
+        ),
+        (
+            "GET",
+            "/arbete/grupp/{north_group}/indikatorer",
+            expect(403, admin=200, coordinator=200, county_observer=200),
+        ),
+    ],
+    "improvements.own_values": [
+        (
+            "POST",
+            "/arbete/grupp/{own_group}/indikatorer/{own_shared}/vara-varden",
+            expect(403, participant=302),
+        ),
+        ("POST", f"/arbete/grupp/{{own_group}}/indikatorer/{MISSING}/vara-varden", expect(404)),
+    ],
     "improvements.mentor_session": [
         ("GET", "/arbete/grupp/{own_group}/mentorsmote", expect(403, mentor=200))
     ],
@@ -430,6 +480,22 @@ def _ids(app) -> dict:
             now=now,
             user_id=None,
         )
+        from modell.improvements import indicators
+
+        own_indicator = indicators.create_indicator(
+            db.session,
+            own_participation.organisation,
+            indicators.IndicatorData("Timmar", "timmar"),
+            now=now,
+            user_id=None,
+        )
+        own_shared = indicators.create_shared(
+            db.session,
+            own_participation.group,
+            indicators.IndicatorData("Andel", "procent"),
+            now=now,
+            user_id=None,
+        )
         improvements.propose_good_example(db.session, example, now=now, user_id=None)
         improvements.decide_good_example(db.session, example, approve=True, now=now, user_id=None)
         message = mail.queue(
@@ -471,6 +537,8 @@ def _ids(app) -> dict:
             "own_work": own_work.id,
             "own_entry": own_entry.id,
             "other_entry": example.id,
+            "own_indicator": own_indicator.id,
+            "own_shared": own_shared.id,
         }
 
 

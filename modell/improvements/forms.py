@@ -1,9 +1,11 @@
 """Forms for the improvement work: baseline, work, log entry, good examples, mentor sessions."""
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -15,6 +17,8 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 
 from modell.cohorts.forms import MultiCheckboxField, VersionedForm, int_or_none
 from modell.core.forms import Form, options
+from modell.improvements.importing import parse_number
+from modell.improvements.indicators import POPULATION_CHOICES
 from modell.improvements.services import (
     EXPECTED_RESULT_LABELS,
     STATUS_LABELS,
@@ -149,3 +153,63 @@ class MentorSessionForm(Form):
     topics = _text(_l("Topics"), required=True)
     notes = _text(_l("Advice given"))
     follow_ups = _text(_l("Follow-ups agreed"))
+
+
+class IndicatorForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    unit = StringField(
+        _l("Unit"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("For example antal, procent, timmar, kronor."),
+    )
+    population = RadioField(
+        _l("Split by"),
+        choices=options(POPULATION_CHOICES.items()),
+        default="adults",
+        validators=[InputRequired()],
+    )
+    kolada_kpi = StringField(
+        _l("Kolada key figure (optional)"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("For example N00945, when the values come from Kolada."),
+    )
+    description = _text(_l("Description"), max_length=5000)
+
+
+class NumberField(StringField):
+    """A number as a Swedish user writes it ("12,5", "1 234"), or empty."""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        try:
+            self.data = parse_number(self.raw_text) if self.raw_text else None
+        except ValueError:
+            self.data = None
+            self.process_errors.append(_l("Write a number, like 12,5 or 1 234."))
+
+    def _value(self):
+        if getattr(self, "raw_text", None) is not None:
+            return self.raw_text
+        return "" if self.data is None else format_decimal(self.data)
+
+
+class ValueForm(Form):
+    period = StringField(
+        _l("Period"),
+        validators=[DataRequired(), Length(max=10)],
+        description=_l("A year (2024) or a year and month (2024-03)."),
+    )
+    women = NumberField(_l("Women"))
+    men = NumberField(_l("Men"))
+    total = NumberField(_l("Total"))
+
+
+class ImportForm(Form):
+    file = FileField(
+        _l("CSV file"),
+        description=_l(
+            "From Excel: “CSV (semikolonavgränsad)” or “CSV UTF-8”, with the headings Period, "
+            "Kvinnor, Män and Totalt."
+        ),
+    )
+    content = HiddenField()

@@ -1,0 +1,187 @@
+"""Indicators as users meet them: values typed the Swedish way, the gap between women and
+men, a chart that reads without colour, the CSV import that shows before it writes, and the
+group's shared indicators side by side in a constant number of queries."""
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from modell.cohorts.models import Participation
+from modell.core.errors import RuleViolation
+from modell.extensions import db
+from modell.improvements import indicators as rules
+from modell.improvements.models import Indicator, IndicatorValue
+from modell.organisations.models import Organisation
+from tests.conftest import DEMO, csrf_from, login, post_form
+from tests.test_meetings import START, start_demo
+
+SWEDISH_EXCEL = "Period;Kvinnor;Män;Totalt\r\n2019;28,5;24;52,5\r\n2020;1 026;25,5;51,5\r\n"
+
+
+def _botkyrka(app):
+    with app.app_context():
+        cohort = start_demo()
+        participation = db.session.scalar(
+            sa.select(Participation)
+            .join(Organisation)
+            .where(Participation.cohort_id == cohort.id, Organisation.name == "Botkyrka")
+        )
+        indicator = rules.create_indicator(
+            db.session,
+            participation.organisation,
+            rules.IndicatorData("Beviljade timmar", "timmar"),
+            now=START,
+            user_id=None,
+        )
+        db.session.commit()
+        return participation.id, participation.group_id, indicator.id
+
+
+def _count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(IndicatorValue))
+
+
+def test_values_are_typed_the_swedish_way_and_the_gap_is_shown(app):
+    pid, _gid, iid = _botkyrka(app)
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    url = f"/arbete/{pid}/indikatorer/{iid}"
+    response = post_form(
+        client, url + "/varde", {"period": "2019", "women": "30,5", "men": "1 022"}, url
+    )
+    assert response.status_code == 302
+    html = client.get(url).get_data(True)
+    assert "30,5" in html and "−991,5" in html or "-991,5" in html  # women − men
+    refused = post_form(client, url + "/varde", {"period": "2020", "women": "trettio"}, url)
+    assert refused.status_code == 400 and 'id="women-error"' in refused.get_data(True)
+    assert _count(app) == 1
+
+
+def test_the_chart_tells_women_and_men_apart_without_colour(app, ctx):
+    chart = rules.chart([("Kvinnor", {"2019": 3.0, "2020": 4.0}), ("Män", {"2019": 2.0})], str)
+    women, men = chart.series
+    assert women.marker != men.marker and women.dash != men.dash
+    assert chart.periods == ["2019", "2020"]
+
+
+def test_a_csv_file_is_shown_before_anything_is_written_and_a_bad_one_is_refused_whole(app):
+    pid, _gid, iid = _botkyrka(app)
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    url = f"/arbete/{pid}/indikatorer/{iid}/import"
+    token = csrf_from(client.get(url).get_data(True))
+    bad = "Period;Kvinnor;Män\r\n2019;28,5;många\r\n;1;2\r\n".encode("cp1252")
+    refused = client.post(
+        url,
+        data={"csrf_token": token, "file": (io.BytesIO(bad), "fel.csv")},
+        content_type="multipart/form-data",
+    )
+    html = refused.get_data(True)
+    assert refused.status_code == 400 and "Rad 2, Män" in html and "Rad 3, Period" in html
+    assert _count(app) == 0
+    preview = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(SWEDISH_EXCEL.encode("cp1252")), "hemtjanst.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200 and "2 perioder att importera" in preview.get_data(True)
+    assert _count(app) == 0  # seen, not yet written
+    content = preview.get_data(True).split('name="content" type="hidden" value="')[1].split('"')[0]
+    done = client.post(url, data={"csrf_token": token, "content": content, "bekrafta": "1"})
+    assert done.status_code == 302
+    with app.app_context():
+        values = {v.period: (v.women, v.men) for v in db.session.scalars(sa.select(IndicatorValue))}
+    assert values == {"2019": (28.5, 24.0), "2020": (1026.0, 25.5)}
+
+
+def test_an_organisation_cannot_have_two_indicators_of_one_name(app, ctx):
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.scb_code == "0127"))
+    rules.create_indicator(db.session, org, rules.IndicatorData("Timmar"), now=START, user_id=None)
+    with pytest.raises(RuleViolation) as refused:
+        rules.create_indicator(
+            db.session, org, rules.IndicatorData("TIMMAR"), now=START, user_id=None
+        )
+    assert refused.value.field == "name"
+
+
+def test_a_shared_indicator_shows_every_organisation_of_the_group_side_by_side(app):
+    pid, gid, _iid = _botkyrka(app)
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    url = f"/arbete/grupp/{gid}/indikatorer"
+    created = post_form(
+        client, url, {"name": "Andel med hemtjänst", "unit": "procent", "population": "adults"}
+    )
+    assert created.status_code == 302
+    shared_page = created.headers["Location"]
+    own = post_form(client, f"{url}/1/vara-varden", {}, shared_page)
+    own_page = own.headers["Location"]
+    post_form(client, own_page + "/varde", {"period": "2019", "women": "5,5", "men": "4"}, own_page)
+    with app.app_context():
+        shared_id = db.session.scalar(
+            sa.select(Indicator.shared_id).where(Indicator.shared_id.is_not(None))
+        )
+        vasteras = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Västerås"))
+        theirs = rules.own_for_shared(
+            db.session,
+            rules.shared_of(db.session, db.session.get(Participation, pid).group)[0],
+            vasteras,
+            now=START,
+            user_id=None,
+        )
+        rules.save_value(
+            db.session,
+            theirs,
+            period="2019",
+            women=7.0,
+            men=6.5,
+            total=None,
+            now=START,
+            user_id=None,
+        )
+        db.session.commit()
+    html = client.get(f"{url}?indikator={shared_id}").get_data(True)
+    assert "Botkyrka" in html and "Västerås" in html and "5,5" in html and "6,5" in html
+    assert "<svg" in html
+    mentor = app.test_client()
+    login(mentor, DEMO["mentor"])
+    assert mentor.get(f"{url}?indikator={shared_id}").status_code == 200
+
+
+def test_the_benchmarking_view_costs_the_same_queries_for_2_and_20_organisations(app, ctx):
+    cohort = start_demo()
+    group = cohort.groups[0]
+    shared = rules.create_shared(
+        db.session, group, rules.IndicatorData("Andel"), now=START, user_id=None
+    )
+    orgs = db.session.scalars(sa.select(Organisation).order_by(Organisation.id).limit(20)).all()
+    for org in orgs:
+        own = rules.own_for_shared(db.session, shared, org, now=START, user_id=None)
+        for year in ("2018", "2019", "2020"):
+            rules.save_value(
+                db.session, own, period=year, women=1.0, men=2.0, total=3.0, now=START, user_id=None
+            )
+    db.session.commit()
+    orgs = db.session.scalars(sa.select(Organisation).order_by(Organisation.id).limit(20)).all()
+    db.session.refresh(shared)  # loaded, as the page has it
+
+    def queries(organisations):
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            result = rules.benchmark(db.session, shared, organisations)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen), result
+
+    few, small = queries(orgs[:2])
+    many, large = queries(orgs)
+    assert few == many == 2  # the indicators, then their values
+    assert len(large[orgs[-1].id]) == 3 and len(small) == 2
