@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.core.routes import bp as core_bp
     from modell.core.web import install as install_web
     from modell.improvements import bp as improvements_bp
+    from modell.improvements import follow_up_routes as _follow_up  # noqa: F401
     from modell.improvements import indicator_routes as _indicators  # noqa: F401
     from modell.improvements import routes as _improvements  # noqa: F401
     from modell.meetings import bp as meetings_bp

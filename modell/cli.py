@@ -117,6 +117,51 @@ def create_user_command(email, name, role, organisation_code, county_code, funct
         click.echo(f"  {link}")
 
 
+@cli.command("export")
+@click.argument("kind", type=click.Choice(["overview", "entries", "indicators"]))
+@click.option("--cohort", "cohort_id", required=True, type=int, help="The cohort's id.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+)
+@click.option(
+    "--organisation", "organisation_code", help="SCB code (indicators of one organisation)."
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+)
+def export_command(kind, cohort_id, fmt, organisation_code, output):
+    """The cohort overview, the log entries or the indicator values, as in the app."""
+    from modell.cohorts.models import Cohort
+    from modell.core.timeutil import to_local
+    from modell.improvements import exports
+    from modell.organisations.models import Organisation
+
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise click.UsageError(f"no cohort has the id {cohort_id}")
+    organisation_id = None
+    if organisation_code:
+        organisation_id = db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.scb_code == organisation_code)
+        )
+        if organisation_id is None:
+            raise click.UsageError(f"no organisation has the SCB code {organisation_code}")
+    content, _mimetype, _name = exports.export(
+        db.session,
+        cohort,
+        kind,
+        fmt,
+        today=to_local(utcnow()).date(),
+        organisation_id=organisation_id,
+    )
+    if output:
+        with open(output, "wb") as f:
+            f.write(content)
+        click.echo(f"Wrote {len(content)} bytes to {output}.", err=True)
+    else:
+        click.echo(content, nl=False)
+
+
 @cli.command("worker")
 def worker_command():
     """Deliver mail and write reset links, a pass every WORKER_POLL_SECONDS, until stopped.

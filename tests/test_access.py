@@ -342,6 +342,17 @@ CASES = {
         ),
         ("POST", f"/arbete/grupp/{{own_group}}/indikatorer/{MISSING}/vara-varden", expect(404)),
     ],
+    "improvements.overview": [("GET", "/arbete/omgang/{cohort}/oversikt", staff_only())],
+    "improvements.digest": [("GET", "/arbete/omgang/{cohort}/pa-gang", staff_only())],
+    "improvements.export": [
+        ("GET", "/arbete/omgang/{cohort}/export/overview.xlsx", staff_only()),
+        ("GET", "/arbete/omgang/{cohort}/export/entries.csv", staff_only()),
+        (
+            "GET",
+            "/arbete/omgang/{cohort}/export/nothing.csv",
+            expect(403, admin=404, coordinator=404),
+        ),
+    ],
     "improvements.mentor_session": [
         ("GET", "/arbete/grupp/{own_group}/mentorsmote", expect(403, mentor=200))
     ],

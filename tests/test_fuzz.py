@@ -71,6 +71,13 @@ EXCLUDED = {"static", "bootstrap.static"}  # files, not the app's own code
 REFUSED = {400, 403, 404, 405, 409, 410, 413, 422, 429}
 # Tables (and columns) that change on every request or every refused login by design.
 VOLATILE_TABLES = {"login_sessions", "login_throttles"}
+
+
+def volatile(table: str) -> bool:
+    """Login sessions, and any throttle or rate-limit table (they count refused attempts)."""
+    return table in VOLATILE_TABLES or bool(re.search(r"throttle|rate_?limit", table))
+
+
 # Query parameters worth trying on every GET, besides the page's own GET-form fields.
 GENERIC_QUERY = {
     "sida": "number",
@@ -340,6 +347,12 @@ FUZZ: dict[str, list[Case]] = {
     ],
     "improvements.own_values": [
         Case(P, ["/arbete/grupp/{own_group}/indikatorer"], INDICATOR_VIEWS)
+    ],
+    "improvements.overview": [Case(S, ["/arbete/omgang/{cohort}/oversikt"])],
+    "improvements.digest": [Case(S, ["/arbete/omgang/{cohort}/pa-gang"])],
+    "improvements.export": [
+        Case(S, ["/arbete/omgang/{cohort}/export/overview.xlsx"]),
+        Case(S, ["/arbete/omgang/{cohort}/export/entries.csv"]),
     ],
 }
 
@@ -850,7 +863,7 @@ class Fuzzer:
         elif self.csrf_refused:
             self.harness.append(f"CSRF token refused: {example}")
         changes = fz.changed_rows(before, after)
-        solid = {t: c for t, c in changes.items() if t not in VOLATILE_TABLES}
+        solid = {t: c for t, c in changes.items() if not volatile(t)}
         self.error_fields = set()
         refused = self.refusal(response)
         if chosen is not None and form is not None:
@@ -1035,7 +1048,7 @@ class Fuzzer:
                 f"status {status} for a missing object",
                 f"{method} {url[:200]} ({what})",
             )
-        solid = {t for t in fz.changed_rows(before, after) if t not in VOLATILE_TABLES}
+        solid = {t for t in fz.changed_rows(before, after) if not volatile(t)}
         if solid:
             self.fail(
                 method,

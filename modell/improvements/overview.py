@@ -1,0 +1,201 @@
+"""SKR's follow-up of a cohort: per organisation the result-chain steps reached, the expected
+results shown, attendance by function and what is overdue; the cohort-level picture of how
+many reached steps 3–4; the "På gång" digest; the exports. A constant number of queries
+whatever the number of organisations and entries."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from modell.cohorts.models import Cohort, Group, Participation
+from modell.core.timeutil import to_local
+from modell.improvements.models import (
+    EXPECTED_RESULTS,
+    Baseline,
+    ImprovementWork,
+    Indicator,
+    IndicatorValue,
+    LogEntry,
+)
+from modell.meetings.models import Invitation, Meeting
+from modell.meetings.services import attendance_by_function, organisation_ids
+from modell.organisations.models import CORE_FUNCTIONS, Organisation
+
+SORTS = ("name", "group", "step", "results", "latest")
+
+
+@dataclass
+class OverviewRow:
+    participation: Participation
+    organisation: Organisation
+    group: Group | None
+    steps: dict[int, int]  # step -> number of entries at it
+    highest: int | None
+    results: list[str]  # the expected results shown
+    latest: date | None
+    attendance: dict[str, tuple[int, int]]  # function -> (came, held)
+    has_baseline: bool
+    silent: bool  # nothing written since the group's last benchmarking meeting
+    overdue: list[str] = field(default_factory=list)
+
+
+def overview(
+    session: Session,
+    cohort: Cohort,
+    *,
+    today: date,
+    sort: str = "group",
+    group_id: int | None = None,
+    only_overdue: bool = False,
+) -> list[OverviewRow]:
+    """One row per benchmarking participant of the cohort."""
+    participations = session.scalars(
+        sa.select(Participation)
+        .where(Participation.cohort_id == cohort.id, Participation.role == "benchmarking")
+        .where(Participation.status.in_(("active", "completed", "not_completed")))
+        .options(selectinload(Participation.organisation), selectinload(Participation.group))
+    ).all()
+    ids = [p.id for p in participations]
+    works = session.scalars(
+        sa.select(ImprovementWork)
+        .where(ImprovementWork.participation_id.in_(ids or [-1]))
+        .options(selectinload(ImprovementWork.entries))
+    ).all()
+    baselines = set(
+        session.scalars(
+            sa.select(Baseline.participation_id).where(Baseline.participation_id.in_(ids or [-1]))
+        )
+    )
+    meetings = session.scalars(
+        sa.select(Meeting)
+        .where(Meeting.cohort_id == cohort.id)
+        .options(
+            selectinload(Meeting.kind),
+            selectinload(Meeting.group).selectinload(Group.participations),
+            selectinload(Meeting.invitations).selectinload(Invitation.person),
+        )
+    ).all()
+    held = [m for m in meetings if m.status == "held"]
+    invited = {m.id: organisation_ids(m) for m in held}
+    attendance = {
+        row.organisation_id: row for row in attendance_by_function(held, list(participations))
+    }
+    last_meeting: dict[int, date] = {}
+    for m in meetings:
+        if m.group_id and m.kind.key == "benchmarking" and m.starts_at and m.status != "cancelled":
+            day = to_local(m.starts_at).date()
+            if day <= today and day > last_meeting.get(m.group_id, date.min):
+                last_meeting[m.group_id] = day
+    by_participation: dict[int, list[ImprovementWork]] = {}
+    for w in works:
+        by_participation.setdefault(w.participation_id, []).append(w)
+
+    rows = []
+    for p in participations:
+        entries = [e for w in by_participation.get(p.id, []) for e in w.entries]
+        steps = {s: sum(1 for e in entries if e.result_step == s) for s in (1, 2, 3, 4)}
+        results = [
+            r for r in EXPECTED_RESULTS if any(r in (e.expected_results or []) for e in entries)
+        ]
+        latest = max((e.entry_date for e in entries), default=None)
+        concerned = [m for m in held if p.organisation_id in invited[m.id]]
+        row_attendance = attendance.get(p.organisation_id)
+        by_function = {
+            f: (
+                sum(1 for m in concerned if row_attendance and row_attendance.by_meeting[m.id][f]),
+                len(concerned),
+            )
+            for f in CORE_FUNCTIONS
+        }
+        meeting_day = last_meeting.get(p.group_id) if p.group_id else None
+        silent = meeting_day is not None and (latest is None or latest < meeting_day)
+        row = OverviewRow(
+            participation=p,
+            organisation=p.organisation,
+            group=p.group,
+            steps=steps,
+            highest=max((s for s, n in steps.items() if n), default=None),
+            results=results,
+            latest=latest,
+            attendance=by_function,
+            has_baseline=p.id in baselines,
+            silent=silent,
+        )
+        if silent:
+            row.overdue.append("silent")
+        if not row.has_baseline:
+            row.overdue.append("baseline")
+        rows.append(row)
+
+    if group_id is not None:
+        rows = [r for r in rows if r.participation.group_id == group_id]
+    if only_overdue:
+        rows = [r for r in rows if r.overdue]
+    keys = {
+        "name": lambda r: r.organisation.name.casefold(),
+        "group": lambda r: (r.group.position if r.group else 999, r.organisation.name.casefold()),
+        "step": lambda r: (-(r.highest or 0), r.organisation.name.casefold()),
+        "results": lambda r: (-len(r.results), r.organisation.name.casefold()),
+        "latest": lambda r: (r.latest or date.min, r.organisation.name.casefold()),
+    }
+    return sorted(rows, key=keys.get(sort, keys["group"]))
+
+
+def step_picture(rows: list[OverviewRow]) -> dict[str, int]:
+    """How far the cohort's organisations got: earlier programmes mostly stopped at 1–2."""
+    picture = {"none": 0, "1-2": 0, "3-4": 0}
+    for r in rows:
+        if r.highest is None:
+            picture["none"] += 1
+        elif r.highest <= 2:
+            picture["1-2"] += 1
+        else:
+            picture["3-4"] += 1
+    return picture
+
+
+def entries_of(
+    session: Session, cohort: Cohort, *, since: date | None = None, until: date | None = None
+) -> list[LogEntry]:
+    """The cohort's log entries (in a period), with their work and organisation loaded."""
+    stmt = (
+        sa.select(LogEntry)
+        .join(ImprovementWork)
+        .join(Participation, Participation.id == ImprovementWork.participation_id)
+        .where(Participation.cohort_id == cohort.id)
+        .options(
+            selectinload(LogEntry.work)
+            .selectinload(ImprovementWork.participation)
+            .selectinload(Participation.organisation),
+            selectinload(LogEntry.work)
+            .selectinload(ImprovementWork.participation)
+            .selectinload(Participation.group),
+        )
+        .order_by(LogEntry.entry_date.desc(), LogEntry.id.desc())
+    )
+    if since is not None:
+        stmt = stmt.where(LogEntry.entry_date >= since)
+    if until is not None:
+        stmt = stmt.where(LogEntry.entry_date <= until)
+    return list(session.scalars(stmt))
+
+
+def indicator_values_of(
+    session: Session, cohort: Cohort, *, organisation_id: int | None = None
+) -> list[tuple[Organisation, Indicator, IndicatorValue]]:
+    """Every indicator value of the cohort's benchmarking participants (or one of them)."""
+    org_ids = sa.select(Participation.organisation_id).where(
+        Participation.cohort_id == cohort.id, Participation.role == "benchmarking"
+    )
+    stmt = (
+        sa.select(Organisation, Indicator, IndicatorValue)
+        .join(Indicator, Indicator.organisation_id == Organisation.id)
+        .join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id)
+        .where(Organisation.id.in_(org_ids))
+        .order_by(Organisation.name, Indicator.name, IndicatorValue.period)
+    )
+    if organisation_id is not None:
+        stmt = stmt.where(Organisation.id == organisation_id)
+    return [tuple(row) for row in session.execute(stmt)]

@@ -1,0 +1,172 @@
+"""SKR's follow-up: the cohort overview, the "På gång" digest and the exports, in the app and
+as commands."""
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from modell.cohorts.models import Participation
+from modell.extensions import db
+from modell.improvements import indicators, overview, services
+from modell.organisations.models import Organisation
+from tests.conftest import DEMO, login
+from tests.test_improvements import LATER, a_work, participation
+from tests.test_meetings import START, start_demo
+
+
+def _logged(app):
+    with app.app_context():
+        cohort = start_demo()
+        botkyrka = participation(cohort, "Botkyrka")
+        work = a_work(botkyrka)
+        for day, step in ((date(2019, 3, 1), 1), (date(2019, 5, 2), 3)):
+            services.save_entry(
+                db.session,
+                work,
+                services.EntryData(day, f"Steg {step}", step, expected_results=["governance"]),
+                now=LATER,
+                user_id=None,
+            )
+        ind = indicators.create_indicator(
+            db.session,
+            botkyrka.organisation,
+            indicators.IndicatorData("Timmar", "timmar"),
+            now=START,
+            user_id=None,
+        )
+        indicators.save_value(
+            db.session,
+            ind,
+            period="2019",
+            women=12.5,
+            men=10.0,
+            total=22.5,
+            now=START,
+            user_id=None,
+        )
+        db.session.commit()
+        return cohort.id
+
+
+def test_the_overview_shows_each_organisations_steps_and_how_many_reached_3_to_4(app, ctx):
+    cohort_id = _logged(app)
+    from modell.cohorts.models import Cohort
+
+    rows = overview.overview(db.session, db.session.get(Cohort, cohort_id), today=date(2019, 6, 1))
+    by_name = {r.organisation.name: r for r in rows}
+    assert by_name["Botkyrka"].steps == {1: 1, 2: 0, 3: 1, 4: 0}
+    assert by_name["Botkyrka"].highest == 3 and by_name["Botkyrka"].results == ["governance"]
+    assert by_name["Västerås"].highest is None and "baseline" in by_name["Västerås"].overdue
+    picture = overview.step_picture(rows)
+    assert picture["3-4"] == 1 and picture["none"] == len(rows) - 1
+    by_step = overview.overview(
+        db.session, db.session.get(Cohort, cohort_id), today=date(2019, 6, 1), sort="step"
+    )
+    assert by_step[0].organisation.name == "Botkyrka"
+
+
+def test_the_overview_costs_the_same_queries_however_many_organisations_log(app, ctx):
+    cohort_id = _logged(app)
+    from modell.cohorts.models import Cohort
+
+    cohort = db.session.get(Cohort, cohort_id)
+
+    def queries():
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        db.session.expire_all()
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            overview.overview(db.session, db.session.get(Cohort, cohort_id), today=date(2019, 6, 1))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few = queries()
+    for p in cohort.participations:
+        if p.role == "benchmarking":
+            work = a_work(p, title=f"Arbete {p.id}")
+            for n in range(3):
+                services.save_entry(
+                    db.session,
+                    work,
+                    services.EntryData(date(2019, 4, 1 + n), "x", 2),
+                    now=LATER,
+                    user_id=None,
+                )
+    db.session.commit()
+    assert queries() == few
+
+
+def test_staff_read_the_overview_and_the_digest_others_do_not(app):
+    cohort_id = _logged(app)
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    page = coordinator.get(f"/arbete/omgang/{cohort_id}/oversikt").get_data(True)
+    assert "Botkyrka" in page and "Steg 3–4" in page
+    digest = coordinator.get(f"/arbete/omgang/{cohort_id}/pa-gang?fran=2019-04-01&till=2019-06-01")
+    html = digest.get_data(True)
+    assert "Steg 3" in html and "Steg 1" not in html  # only the period asked for
+    participant = app.test_client()
+    login(participant, DEMO["participant"])
+    assert participant.get(f"/arbete/omgang/{cohort_id}/oversikt").status_code == 403
+
+
+def test_the_xlsx_export_has_real_dates_and_numbers_and_the_csv_is_swedish_excels(app):
+    cohort_id = _logged(app)
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/arbete/omgang/{cohort_id}/export/entries.xlsx").data)
+    )
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "Organisation" and rows[0][4] == "Datum"
+    dates = sorted(r[4].date() for r in rows[1:])
+    assert dates == [date(2019, 3, 1), date(2019, 5, 2)] and rows[1][5] in (1, 3)
+    raw = client.get(f"/arbete/omgang/{cohort_id}/export/indicators.csv").data
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:4] == ["Organisation", "Indikator", "Enhet", "Period"]
+    assert table[1][4:7] == ["12,5", "10", "22,5"]
+
+
+def test_the_export_command_writes_the_same_file(app, tmp_path):
+    cohort_id = _logged(app)
+    out = tmp_path / "oversikt.xlsx"
+    result = app.test_cli_runner().invoke(
+        args=[
+            "modell",
+            "export",
+            "overview",
+            "--cohort",
+            str(cohort_id),
+            "--format",
+            "xlsx",
+            "-o",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert any(r[0] == "Botkyrka" and r[6] == 3 for r in rows[1:])
+    only = app.test_cli_runner().invoke(
+        args=[
+            "modell",
+            "export",
+            "indicators",
+            "--cohort",
+            str(cohort_id),
+            "--format",
+            "csv",
+            "--organisation",
+            "0127",
+        ]
+    )
+    assert only.exit_code == 0 and "Timmar" in only.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participation)) > 0
+        assert db.session.scalar(sa.select(Organisation.id).where(Organisation.scb_code == "0127"))
