@@ -741,3 +741,36 @@ def test_names_in_digits_swedish_words_and_the_organisation_are_refused_too(app,
         {"current_password": "modell-demo-2019", "password": password, "password2": password},
     )
     assert response.status_code == 200 and 'id="password-error"' in response.get_data(True)
+
+
+def test_a_planted_session_with_a_remember_me_cookie_is_refused_even_without_browser_headers(app):
+    """The re-test's finding: the remember-me sign-in happens after the token check, so a
+    planted session's token must not be trusted when the session holds no signed-in user."""
+    with app.app_context():
+        meeting_id = group_meeting(start_demo(), "Botkyrka").id
+        db.session.commit()
+    victim = app.test_client()
+    login(victim, DEMO["participant"], remember=True)
+    remember = victim.get_cookie("remember_token").value
+    attacker = app.test_client()
+    token = csrf_from(attacker.get("/konto/logga-in").get_data(True))
+    attacker.set_cookie("remember_token", remember)  # the victim's browser sends both
+    url = f"/moten/{meeting_id}/dokumentation"
+    response = attacker.post(url, data={"csrf_token": token, "minutes": "X", "decisions": ""})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(Meeting, meeting_id).minutes is None
+    # The victim's own long text, from its own page after the session ran out, is kept.
+    victim.delete_cookie("session")
+    own = victim.post(
+        url,
+        data={"csrf_token": "expired", "minutes": "Mina anteckningar", "decisions": ""},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert own.status_code == 400 and "Mina anteckningar" in own.get_data(True)
+    resent = victim.post(
+        url,
+        data={"csrf_token": csrf_from(own.get_data(True)), "minutes": "Mina anteckningar"},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert resent.status_code == 302

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import nh3
-from flask import Flask, flash, render_template, request
+from flask import Flask, flash, render_template, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -104,6 +104,12 @@ def install(app: Flask) -> None:
             origin and urlsplit(origin).netloc != request.host
         ):
             raise _bad_request(_MESSAGES["csrf"])
+        # No signed-in session, but a remember-me cookie: the session (and the token in it)
+        # is not the one the user signed in with, so its token proves nothing. Treated as an
+        # expired token: the user's own long text is offered again, on their own page only.
+        remember = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        if "_user_id" not in session and request.cookies.get(remember):
+            raise CSRFError(_MESSAGES["csrf"])
 
     @app.before_request
     def refuse_control_characters():
