@@ -244,3 +244,21 @@ def test_the_expected_results_are_tracked_by_the_entries_that_show_them(app, ctx
     shown = services.expected_results_of([work])
     assert shown["governance"] == [entry] and shown["core_activity"] == []
     assert services.highest_step([work]) == 2
+
+
+def test_a_mentors_start_page_shows_its_groups_coming_meetings_and_who_is_quiet(app):
+    with app.app_context():
+        cohort = start_demo()
+        first = group_meeting(cohort, "Botkyrka", 1)
+        db.session.commit()
+        title, starts = first.title, first.starts_at
+    app.config["CLOCK"] = lambda: starts - timedelta(days=1)
+    mentor = app.test_client()
+    login(mentor, DEMO["mentor"])
+    before = mentor.get("/arbete/").get_data(True)
+    assert title in before and "Botkyrka, Västerås" in before
+    app.config["CLOCK"] = lambda: starts + timedelta(days=1)
+    mentor = app.test_client()  # two days later: a new login
+    login(mentor, DEMO["mentor"])
+    after = mentor.get("/arbete/").get_data(True)
+    assert "Inget skrivet sedan senaste träffen: Botkyrka, Västerås" in after

@@ -73,11 +73,15 @@ def index():
     proposed = (
         services.good_examples(db.session, status="proposed") if current_user.is_staff else []
     )
+    coming = {
+        p.group_id: services.coming_meetings(db.session, p.group, now=now()) for p in mentoring
+    }
     return render_template(
         "improvements/index.html",
         participations=[p for p in participations if p.role == "benchmarking"],
         mentoring=mentoring,
         silent=silent,
+        coming=coming,
         proposed=proposed,
         **_labels(),
     )

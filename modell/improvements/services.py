@@ -580,6 +580,24 @@ def mentor_sessions_of(session: Session, group: Group) -> list[MentorSession]:
     )
 
 
+def coming_meetings(
+    session: Session, group: Group, *, now: datetime, limit: int = 3
+) -> list[Meeting]:
+    """The group's next meetings that have a date (for a mentor's start page)."""
+    return list(
+        session.scalars(
+            sa.select(Meeting)
+            .where(
+                Meeting.group_id == group.id,
+                Meeting.status != "cancelled",
+                Meeting.starts_at >= now,
+            )
+            .order_by(Meeting.starts_at)
+            .limit(limit)
+        )
+    )
+
+
 # --- who has gone quiet ---------------------------------------------------------------------------
 
 
