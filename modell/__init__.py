@@ -1,5 +1,6 @@
 """Modell: the workflow application for SKR's Modellkommuner / Modellregioner programme."""
 
+import click
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,6 +18,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=Config.from_env(overrides)["MODELL_INSTANCE_DIR"],
     )
     app.config.update(Config.from_env(overrides))
+    # A weak or missing SECRET_KEY: a web server (gunicorn) does not start. Under the `flask`
+    # command it does, so `flask db upgrade` works; the commands that sign links refuse, and
+    # so would every request (core.web).
+    if app.config.get("SECRET_KEY_PROBLEM") and click.get_current_context(silent=True) is None:
+        raise RuntimeError(app.config["SECRET_KEY_PROBLEM"])
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

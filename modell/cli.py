@@ -48,6 +48,13 @@ def demo_command():
         click.echo("  (no passwords outside development: use 'Forgot your password?')")
 
 
+def _require_a_strong_key() -> None:
+    """The commands that sign links (invitations, reset mails) need the production key."""
+    problem = current_app.config.get("SECRET_KEY_PROBLEM")
+    if problem:
+        raise click.UsageError(problem)
+
+
 @cli.command("create-user")
 @click.option("--email", required=True, help="The person's e-mail address.")
 @click.option("--name", required=True, help="The person's name.")
@@ -72,6 +79,8 @@ def create_user_command(email, name, role, organisation_code, county_code, funct
     from modell.auth.services import invite_user
     from modell.core.errors import RuleViolation
     from modell.organisations.models import County, Organisation
+
+    _require_a_strong_key()
 
     organisation_id = None
     if role == "member":
@@ -168,6 +177,7 @@ def worker_command():
     Web requests never talk SMTP: run one of these beside the web server."""
     from modell.core import worker
 
+    _require_a_strong_key()
     app = current_app._get_current_object()
     click.echo(f"Worker started (a pass every {app.config['WORKER_POLL_SECONDS']} s).")
     try:

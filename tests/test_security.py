@@ -774,3 +774,36 @@ def test_a_planted_session_with_a_remember_me_cookie_is_refused_even_without_bro
         headers={"Sec-Fetch-Site": "same-origin"},
     )
     assert resent.status_code == 302
+
+
+def test_a_weak_key_still_lets_the_migrations_run_but_nothing_that_signs(tmp_path):
+    """`flask db upgrade` needs no key; serving and signing links do."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    flask = str(Path(sys.executable).parent / "flask")
+    env = os.environ | {
+        "MODELL_ENV": "production",
+        "SECRET_KEY": "short",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "FLASK_APP": "wsgi",
+    }
+    upgraded = subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, capture_output=True)
+    assert upgraded.returncode == 0, upgraded.stderr.decode()
+    signing = subprocess.run(
+        [flask, "modell", "create-user", "--email", "a@b.se", "--name", "A", "--role", "admin"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+    )
+    assert signing.returncode != 0 and b"SECRET_KEY" in signing.stderr
+
+
+def test_an_app_started_with_a_weak_key_serves_no_page(app):
+    app.config["SECRET_KEY_PROBLEM"] = "SECRET_KEY is shorter than 32 bytes."
+    response = app.test_client().get("/konto/logga-in")
+    assert response.status_code == 503 and b"SECRET_KEY" in response.data

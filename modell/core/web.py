@@ -92,6 +92,13 @@ def install(app: Flask) -> None:
         return page, 500
 
     @app.before_request
+    def refuse_to_serve_with_a_weak_key():
+        """Started through `flask` with a weak key (as a migration may be): no page is served,
+        since every signed link and cookie would be forgeable."""
+        if app.config.get("SECRET_KEY_PROBLEM"):
+            return app.config["SECRET_KEY_PROBLEM"], 503, {"Content-Type": "text/plain"}
+
+    @app.before_request
     def refuse_cross_site_changes():
         """A change (POST, ...) is accepted only from this site's own pages. Besides the CSRF
         token: a page on a sibling host or another port of the same host could otherwise
