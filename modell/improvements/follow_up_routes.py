@@ -9,6 +9,7 @@ from flask_login import login_required
 from modell.cohorts.models import Cohort
 from modell.core.access import require_staff
 from modell.core.clock import today
+from modell.core.timeutil import in_range
 from modell.extensions import db
 from modell.improvements import bp, exports
 from modell.improvements import overview as follow_up
@@ -55,7 +56,7 @@ def _day(name: str, default: date) -> date:
         day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return default
-    return day if date(2000, 1, 1) <= day <= date(2100, 12, 31) else default
+    return day if in_range(day) else default
 
 
 @bp.route("/omgang/<int:cohort_id>/pa-gang")
@@ -91,9 +92,5 @@ def export(cohort_id: int, kind: str, fmt: str):
     return Response(
         content,
         mimetype=mimetype,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
-
-
-def _quote(name: str) -> str:
-    return quote(name)

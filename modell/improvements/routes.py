@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -23,7 +22,7 @@ from modell.improvements.forms import (
     MentorSessionForm,
     WorkForm,
 )
-from modell.improvements.models import ImprovementWork, Indicator, LogEntry, Workspace
+from modell.improvements.models import ImprovementWork, LogEntry, Workspace
 from modell.organisations.models import FUNCTION_LABELS
 
 
@@ -93,11 +92,7 @@ def workspace(participation_id: int):
     participation = _workspace(participation_id)
     works = services.works_of(db.session, participation)
     meeting_days = services.benchmarking_dates(db.session, participation.group)
-    indicators = db.session.scalars(
-        sa.select(Indicator)
-        .where(Indicator.organisation_id == participation.organisation_id)
-        .order_by(Indicator.name)
-    ).all()
+    indicators = services.indicators_of(db.session, participation.organisation_id)
     return render_template(
         "improvements/workspace.html",
         participation=participation,
@@ -203,11 +198,7 @@ def _entry_or_404(entry_id: int) -> LogEntry:
 
 
 def _indicator_choices(form: EntryForm, participation: Participation) -> None:
-    indicators = db.session.scalars(
-        sa.select(Indicator)
-        .where(Indicator.organisation_id == participation.organisation_id)
-        .order_by(Indicator.name)
-    ).all()
+    indicators = services.indicators_of(db.session, participation.organisation_id)
     form.indicator_id.choices = options(((i.id, i.name) for i in indicators), blank=True)
 
 
@@ -362,7 +353,8 @@ def group(group_id: int):
     require_view(group)
     members = [p for p in group.participations if p.role == "benchmarking"]
     members.sort(key=lambda p: p.organisation.name)
-    baselines = {p.id: services.baseline_of(db.session, p) for p in members}
+    found = services.baselines_of(db.session, [p.id for p in members])
+    baselines = {p.id: found.get(p.id) for p in members}
     mentor = services.mentor_participation(group, current_user.organisation_id)
     return render_template(
         "improvements/group.html",

@@ -28,7 +28,6 @@ from modell.improvements.models import (
     Baseline,
     ImprovementWork,
     Indicator,
-    IndicatorValue,
     LogEntry,
     MentorSession,
 )
@@ -139,6 +138,24 @@ BASELINE_FIELDS = (
     "priority_areas",
     "functions",
 )
+
+
+def baselines_of(session: Session, participation_ids: list[int]) -> dict[int, Baseline]:
+    """The baselines of several participations in one query (a group's side by side)."""
+    rows = session.scalars(
+        sa.select(Baseline).where(Baseline.participation_id.in_(participation_ids or [-1]))
+    )
+    return {b.participation_id: b for b in rows}
+
+
+def indicators_of(session: Session, organisation_id: int) -> list[Indicator]:
+    return list(
+        session.scalars(
+            sa.select(Indicator)
+            .where(Indicator.organisation_id == organisation_id)
+            .order_by(Indicator.name)
+        )
+    )
 
 
 def baseline_of(session: Session, participation: Participation) -> Baseline | None:
@@ -629,15 +646,3 @@ def silent_since_last_meeting(
         for p in sorted(participants, key=lambda p: p.organisation.name)
         if latest.get(p.id) is None or latest[p.id] < held[-1]
     ]
-
-
-def values_of(session: Session, indicator_ids: list[int]) -> dict[int, list[IndicatorValue]]:
-    rows = session.scalars(
-        sa.select(IndicatorValue)
-        .where(IndicatorValue.indicator_id.in_(indicator_ids or [-1]))
-        .order_by(IndicatorValue.period)
-    ).all()
-    result: dict[int, list[IndicatorValue]] = {i: [] for i in indicator_ids}
-    for v in rows:
-        result[v.indicator_id].append(v)
-    return result

@@ -3,8 +3,6 @@ host's checklist and what is late, invitations with calendar entries that stay i
 (same UID, higher SEQUENCE, CANCEL), answers and attendance by function, documentation,
 Plus – Minus – Intressant, and personal calendar feeds."""
 
-import hashlib
-import secrets
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,7 +14,6 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from icalendar import Calendar, Event, vCalAddress
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,14 +26,19 @@ from modell.core.files import store_file
 from modell.core.timeutil import (
     EARLIEST,
     LATEST,
-    STOCKHOLM,
     add_days,
-    add_hours,
     local_to_utc,
     to_local,
 )
+from modell.meetings.calendar import (  # noqa: F401  (part of the meetings service's face)
+    active_feed,
+    calendar_for,
+    meetings_for_person,
+    renew_feed,
+    revoke_feed,
+    user_for_feed,
+)
 from modell.meetings.models import (
-    CalendarFeed,
     Invitation,
     Meeting,
     MeetingDocument,
@@ -565,132 +567,6 @@ def _when(meeting: Meeting) -> str:
         return ""
     start, end = to_local(meeting.starts_at), to_local(meeting.ends_at or meeting.starts_at)
     return f"{start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
-
-
-# --- calendar entries --------------------------------------------------------------------------
-
-
-def calendar_for(
-    meetings: list[Meeting],
-    *,
-    method: str | None,
-    now: datetime,
-    organizer: str = "",
-    attendee: str | None = None,
-    name: str | None = None,
-) -> bytes:
-    """Valid iCalendar (RFC 5545) with times in UTC, which Outlook and Google accept."""
-    cal = Calendar()
-    cal.add("prodid", "-//SKR Modell//Modell//SV")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    if method:
-        cal.add("method", method)
-    if name:
-        cal.add("x-wr-calname", name)
-        cal.add("x-wr-timezone", str(STOCKHOLM))
-    for m in meetings:
-        if m.starts_at is None:
-            continue
-        event = Event()
-        event.add("uid", m.ical_uid)
-        event.add("sequence", m.ical_sequence)
-        event.add("dtstamp", now)
-        event.add("dtstart", m.starts_at)
-        event.add("dtend", m.ends_at or add_hours(m.starts_at, m.kind.duration_hours))
-        event.add("summary", m.title)
-        where = ", ".join(x for x in (m.location, m.video_link) if x)
-        if where:
-            event.add("location", where)
-        if m.video_link:
-            event.add("url", m.video_link)
-        if m.agenda:
-            event.add("description", m.agenda)
-        cancelled = method == "CANCEL" or m.status == "cancelled"
-        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-        if organizer:
-            event.add("organizer", vCalAddress(f"mailto:{organizer}"))
-        if attendee:
-            address = vCalAddress(f"mailto:{attendee}")
-            address.params["ROLE"] = "REQ-PARTICIPANT"
-            address.params["RSVP"] = "FALSE"
-            event.add("attendee", address)
-        cal.add_component(event)
-    return cal.to_ical()
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _active_feeds(user: User) -> sa.Select:
-    return sa.select(CalendarFeed).where(
-        CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None)
-    )
-
-
-def _end_feeds(session: Session, user: User, now: datetime) -> None:
-    for feed in session.scalars(_active_feeds(user)):
-        feed.revoked_at = now
-
-
-def renew_feed(session: Session, user: User, *, now: datetime) -> str:
-    """A new secret subscription address; the old one stops working."""
-    _end_feeds(session, user, now)
-    token = secrets.token_urlsafe(32)
-    session.add(CalendarFeed(user_id=user.id, token_hash=_token_hash(token), created_at=now))
-    audit.record(
-        session,
-        now=now,
-        user_id=user.id,
-        action="calendar_feed_renewed",
-        object_type="User",
-        object_id=user.id,
-    )
-    return token
-
-
-def revoke_feed(session: Session, user: User, *, now: datetime) -> None:
-    _end_feeds(session, user, now)
-    audit.record(
-        session,
-        now=now,
-        user_id=user.id,
-        action="calendar_feed_revoked",
-        object_type="User",
-        object_id=user.id,
-    )
-
-
-def active_feed(session: Session, user: User) -> CalendarFeed | None:
-    return session.scalar(_active_feeds(user))
-
-
-def user_for_feed(session: Session, token: str) -> User | None:
-    feed = session.scalar(
-        sa.select(CalendarFeed).where(
-            CalendarFeed.token_hash == _token_hash(token), CalendarFeed.revoked_at.is_(None)
-        )
-    )
-    if feed is None:
-        return None
-    user = session.get(User, feed.user_id)
-    return user if user is not None and user.active else None
-
-
-def meetings_for_person(session: Session, person_id: int | None) -> list[Meeting]:
-    """The meetings a person is invited to."""
-    if person_id is None:
-        return []
-    return list(
-        session.scalars(
-            sa.select(Meeting)
-            .join(Invitation)
-            .where(Invitation.person_id == person_id)
-            .options(selectinload(Meeting.kind))
-            .order_by(Meeting.starts_at)
-        )
-    )
 
 
 # --- answers, attendance, documentation, feedback -----------------------------------------------
