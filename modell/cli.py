@@ -32,13 +32,16 @@ def load_reference_command():
 
 @cli.command("demo")
 def demo_command():
-    """Load the 2019 demo cohort and one demo user per role (idempotent)."""
+    """Load the demo cohorts (2019, and one running now) and the demo users (idempotent)."""
     from modell.demo import DEMO_USERS, load_demo
 
     development = current_app.config["MODELL_ENV"] == "development"
     result = load_demo(db.session, now=utcnow(), development=development)
     db.session.commit()
-    click.echo("Demo cohort created." if result.created_cohort else "Demo cohort already there.")
+    if result.created_cohort or result.created_living:
+        click.echo("Demo cohorts created: the 2019 cohort and one running now.")
+    else:
+        click.echo("Demo cohorts already there.")
     click.echo("Demo logins:")
     for email, _name, role, *_ in DEMO_USERS:
         click.echo(f"  {role:16} {email}")

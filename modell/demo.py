@@ -1,4 +1,5 @@
-"""Demo data: the 2019 cohort of Modellkommuner (from SKR's public list) and one user per role.
+"""Demo data: the 2019 cohort of Modellkommuner (from SKR's public list), a cohort running now
+(modell/demo_living.py) and one user per role.
 
 Idempotent: running it again changes nothing. Passwords are set only in development;
 elsewhere the demo users must choose one through "forgot your password".
@@ -14,6 +15,7 @@ from modell.auth.models import User
 from modell.auth.services import hash_password
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort
+from modell.demo_living import living_cohort
 from modell.organisations.models import Organisation, Person
 from modell.organisations.services import find_reference
 
@@ -38,12 +40,16 @@ DEMO_USERS = [
     ("lansstyrelsen@example.org", "Lars Länsstyrelse", "county_observer", None, None, "24"),
     ("strateg@botkyrka.example.org", "Bodil Strateg", "member", "Botkyrka", "strategist", None),
     ("mentor@uppsala.example.org", "Ulf Mentor", "member", "Uppsala", "strategist", None),
+    # in the running cohort (modell/demo_living.py)
+    ("strateg@kalmar.example.org", "Karin Strateg", "member", "Kalmar", "strategist", None),
+    ("mentor@jonkoping.example.org", "Jonas Mentor", "member", "Jönköping", "strategist", None),
 ]
 
 
 @dataclass
 class DemoResult:
     created_cohort: bool = False
+    created_living: bool = False
     users: list[str] = field(default_factory=list)
     password: str | None = None
 
@@ -127,6 +133,8 @@ def load_demo(session: Session, *, now: datetime, development: bool) -> DemoResu
                         )
                     )
         result.created_cohort = True
+    session.flush()
+    result.created_living = living_cohort(session, now=now) is not None
     session.flush()
 
     for email, name, role, org_name, function, county in DEMO_USERS:

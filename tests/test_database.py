@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 from modell import create_app
 from modell.cohorts.models import Cohort, Group, Participation
 from modell.core.types import utcnow
-from modell.demo import COHORT_NAME, load_demo
+from modell.demo import COHORT_NAME, DEMO_USERS, load_demo
 from modell.extensions import db
 from modell.organisations.models import County, Organisation
 from modell.organisations.services import load_reference
@@ -115,6 +115,54 @@ def test_demo_passwords_exist_only_in_development(backend, tmp_path):
             hashes = db.session.scalars(sa.select(User.password_hash)).all()
             db.engine.dispose()
         assert result.password is None
-        assert len(hashes) == 5 and all(h is None for h in hashes)
+        assert len(hashes) == len(DEMO_USERS) and all(h is None for h in hashes)
     finally:
         drop()
+
+
+def test_the_demo_also_holds_a_cohort_running_now_with_improvement_work_in_it(app, ctx):
+    from modell.core.timeutil import to_local
+    from modell.demo_living import LIVING_DESCRIPTION
+    from modell.improvements.models import (
+        Baseline,
+        ImprovementWork,
+        Indicator,
+        LogEntry,
+        MentorSession,
+        SharedIndicator,
+    )
+    from modell.meetings.models import Meeting
+
+    cohort = db.session.scalar(sa.select(Cohort).where(Cohort.description == LIVING_DESCRIPTION))
+    assert cohort.status == "running"
+    today = to_local(utcnow()).date()
+    meetings = db.session.scalars(sa.select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
+    days = [to_local(m.starts_at).date() for m in meetings if m.starts_at]
+    assert any(d < today for d in days) and any(d > today for d in days)
+    held = [m for m in meetings if m.status == "held"]
+    assert held and all(any(i.attended for i in m.invitations) for m in held)
+
+    participants = [p for p in cohort.participations if p.role == "benchmarking"]
+    ids = [p.id for p in participants]
+    baselines = db.session.scalars(sa.select(Baseline).where(Baseline.participation_id.in_(ids)))
+    assert len(baselines.all()) == len(participants)
+    entries = db.session.scalars(
+        sa.select(LogEntry).where(LogEntry.work.has(ImprovementWork.participation_id.in_(ids)))
+    ).all()
+    assert {e.work.participation_id for e in entries} == set(ids)  # everyone has written
+    assert {e.result_step for e in entries} == {1, 2, 3, 4}
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(LogEntry).where(LogEntry.good_example == "approved")
+    )
+    for group in cohort.groups:
+        (shared,) = db.session.scalars(
+            sa.select(SharedIndicator).where(SharedIndicator.group_id == group.id)
+        ).all()
+        own = db.session.scalars(sa.select(Indicator).where(Indicator.shared_id == shared.id)).all()
+        assert len(own) == len(group.members("benchmarking"))
+        assert all(len(i.values) >= 2 for i in own)
+        assert db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(MentorSession)
+            .where(MentorSession.group_id == group.id)
+        )

@@ -229,7 +229,14 @@ def test_the_mentor_logs_a_session_with_organisations_of_its_group_only(app, ctx
         )
     with pytest.raises(RuleViolation):  # a benchmarking participant is not the mentor
         services.save_mentor_session(db.session, group, botkyrka, data, now=LATER, user_id=None)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(MentorSession)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(MentorSession)
+            .where(MentorSession.group_id == group.id)
+        )
+        == 1
+    )
 
 
 def test_the_expected_results_are_tracked_by_the_entries_that_show_them(app, ctx):

@@ -23,6 +23,7 @@ from modell.core.timeutil import in_range, to_local
 from modell.improvements.models import (
     EXPECTED_RESULTS,
     IMPROVEMENT_STATUSES,
+    SESSION_MODES,
     SUBGOALS,
     TARGET_GROUPS,
     Baseline,
@@ -565,6 +566,8 @@ def save_mentor_session(
         )
     if any(o not in members for o in chosen):
         raise RuleViolation(_l("Choose organisations of the group."), field="organisation_ids")
+    if data.mode not in SESSION_MODES:
+        raise RuleViolation(_l("Choose how the session was held."), field="mode")
     if data.duration_minutes is not None and not 1 <= data.duration_minutes <= 24 * 60:
         raise RuleViolation(
             _l("Give the length in minutes, at most a day."), field="duration_minutes"
