@@ -26,14 +26,15 @@ modell/translations/sv/LC_MESSAGES/messages.mo: modell/translations/sv/LC_MESSAG
 	$(BIN)/pybabel compile --use-fuzzy -d modell/translations -l sv
 
 # Set up, migrate the embedded SQLite database, load reference and demo data, serve;
-# the background worker (mail, reset links) runs beside the web server and stops with it.
+# the scheduler (reminders, and the worker's mail delivery and reset links) runs beside the
+# web server and stops with it.
 run: .stamp-runtime translations
 	mkdir -p instance
 	MODELL_ENV=development $(BIN)/flask db upgrade
 	MODELL_ENV=development $(BIN)/flask modell load-reference
 	MODELL_ENV=development $(BIN)/flask modell demo
 	export MODELL_ENV=development BASE_URL=$${BASE_URL:-http://127.0.0.1:$${PORT:-5000}}; \
-	$(BIN)/flask modell worker & worker=$$!; \
+	$(BIN)/flask modell scheduler & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $${PORT:-5000}
 

@@ -87,6 +87,9 @@ class Config:
             "KOLADA_TIMEOUT": float(os.environ.get("KOLADA_TIMEOUT", "10")),
             # Seconds between two passes of the background worker (mail, reset links).
             "WORKER_POLL_SECONDS": float(os.environ.get("WORKER_POLL_SECONDS", "3")),
+            # The scheduler: a tick every minute; a dead leader's lease lapses within two.
+            "SCHEDULER_TICK_SECONDS": float(os.environ.get("SCHEDULER_TICK_SECONDS", "60")),
+            "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", "90")),
             "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 20),
             # A request larger than the largest file (and its form) is refused with 413.
             "MAX_CONTENT_LENGTH": (_int("UPLOAD_MAX_MB", 20) + 1) * 1024 * 1024,

@@ -56,8 +56,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.meetings import routes as _meetings  # noqa: F401
     from modell.organisations import bp as organisations_bp
     from modell.organisations import routes as _organisations  # noqa: F401
+    from modell.reminders import bp as reminders_bp
+    from modell.reminders import routes as _reminders_routes  # noqa: F401
 
-    for bp in (core_bp, auth_bp, organisations_bp, cohorts_bp, meetings_bp, improvements_bp):
+    for bp in (
+        core_bp,
+        auth_bp,
+        organisations_bp,
+        cohorts_bp,
+        meetings_bp,
+        improvements_bp,
+        reminders_bp,
+    ):
         app.register_blueprint(bp)
     install_web(app)
 
@@ -65,8 +75,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.core import worker
 
     worker.register("password_reset", process_reset_requests)
-
+    # The reminders listen to the meetings' changes (plan, move, cancel).
     from modell.cli import cli
+    from modell.reminders import services as _reminders  # noqa: F401
 
     app.cli.add_command(cli)
     return app

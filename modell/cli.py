@@ -11,6 +11,7 @@ from modell.core.types import utcnow
 from modell.extensions import db
 from modell.improvements.cli import indicators_cli
 from modell.organisations.models import FUNCTIONS
+from modell.reminders.cli import reminders_cli
 
 cli = AppGroup("modell", help="Modell's own commands.")
 
@@ -192,6 +193,25 @@ def worker_command():
 mail_cli = AppGroup("mail", help="The outbox.")
 cli.add_command(mail_cli)
 cli.add_command(indicators_cli)
+cli.add_command(reminders_cli)
+
+
+@cli.command("scheduler")
+def scheduler_command():
+    """The scheduler process: reminders every minute (one active process, through a lease in
+    the database) and mail delivery every WORKER_POLL_SECONDS. Stop it with Ctrl-C."""
+    from modell.reminders.scheduler import run_forever
+
+    _require_a_strong_key()
+    app = current_app._get_current_object()
+    click.echo(
+        f"Scheduler started (a tick every {app.config['SCHEDULER_TICK_SECONDS']:g} s, "
+        f"delivery every {app.config['WORKER_POLL_SECONDS']:g} s)."
+    )
+    try:
+        run_forever(app)
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
 
 
 @mail_cli.command("flush")

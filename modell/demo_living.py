@@ -298,7 +298,36 @@ def living_cohort(session: Session, *, now: datetime) -> Cohort | None:
     for group, (members, mentor, shared_def, values) in zip(groups, GROUPS, strict=True):
         _improvement_work(session, cohort, group, members, shared_def, values, start)
         _mentor_session(session, group, orgs[mentor], start)
+    _past_reminders(session, now)
     return cohort
+
+
+def _past_reminders(session: Session, now: datetime) -> None:
+    """The scheduler ran while the cohort did: what came due before today was processed at
+    its time (and its mail delivered then)."""
+    from flask import current_app
+
+    from modell.reminders import services as reminders
+    from modell.reminders.models import ScheduledReminder
+
+    session.flush()
+    instants = sorted(
+        set(
+            session.scalars(
+                sa.select(ScheduledReminder.due_at).where(
+                    ScheduledReminder.state == "pending", ScheduledReminder.due_at <= now
+                )
+            )
+        )
+    )
+    for instant in instants:
+        summary = reminders.process(session, instant, current_app.config)
+        if summary.messages:
+            session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_(summary.messages))
+                .values(status="sent", sent_at=instant, attempts=1)
+            )
 
 
 def _hold_past_meetings(session: Session, cohort: Cohort, today: date) -> None:

@@ -15,7 +15,7 @@ from modell.cohorts.models import (
     ReminderRule,
     TemplateStep,
 )
-from modell.core.models import AuditEntry, Notification, OutboxAttachment, OutboxMessage
+from modell.core.models import AuditEntry, OutboxAttachment, OutboxMessage
 from modell.improvements.models import (
     Baseline,
     ImprovementWork,
@@ -27,7 +27,12 @@ from modell.improvements.models import (
 )
 from modell.meetings.models import CalendarFeed, Invitation, Meeting, MeetingDocument, PmiFeedback
 from modell.organisations.models import County, Organisation, Person
-from modell.reminders.models import ReminderDelivery, SchedulerLease
+from modell.reminders.models import (
+    Notification,
+    ReminderDelivery,
+    ScheduledReminder,
+    SchedulerLease,
+)
 
 __all__ = [
     "AuditEntry",
@@ -63,6 +68,7 @@ __all__ = [
     "RegistrationContact",
     "ReminderDelivery",
     "ReminderRule",
+    "ScheduledReminder",
     "SchedulerLease",
     "SharedIndicator",
     "TemplateStep",

@@ -66,6 +66,9 @@ CASES = {
     "auth.change_password": [("GET", "/konto/losenord", expect(200))],
     "auth.invite": [("GET", "/konto/bjud-in", staff_only())],
     "auth.set_language": [("POST", "/konto/sprak", expect(302, anonymous=302))],
+    "reminders.notifications": [("GET", "/aviseringar", expect(200))],
+    "reminders.mark_read": [("POST", "/aviseringar/last", expect(302))],
+    "reminders.settings": [("GET", "/konto/paminnelser", expect(200))],
     "organisations.index": [("GET", "/organisationer/", expect(200))],
     "organisations.detail": [
         ("GET", "/organisationer/{botkyrka}", expect(200)),

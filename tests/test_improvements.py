@@ -269,3 +269,16 @@ def test_a_mentors_start_page_shows_its_groups_coming_meetings_and_who_is_quiet(
     login(mentor, DEMO["mentor"])
     after = mentor.get("/arbete/").get_data(True)
     assert "Inget skrivet sedan senaste träffen: Botkyrka, Västerås" in after
+
+
+def test_changing_an_approved_good_example_sends_it_back_for_a_new_decision(app, ctx):
+    work = a_work(participation(start_demo(), "Botkyrka"))
+    data = services.EntryData(date(2019, 5, 2), "Ny rutin för biståndsbedömning", 3)
+    entry = services.save_entry(db.session, work, data, now=LATER, user_id=None)
+    services.propose_good_example(db.session, entry, now=LATER, user_id=None)
+    services.decide_good_example(db.session, entry, approve=True, now=LATER, user_id=None)
+    assert entry.good_example == "approved"
+    changed = services.EntryData(date(2019, 5, 2), "Något helt annat", 3)
+    services.save_entry(db.session, work, changed, now=LATER, user_id=None, entry=entry)
+    assert entry.good_example == "proposed" and entry.good_example_decided_at is None
+    assert entry not in services.good_examples(db.session)

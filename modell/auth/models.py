@@ -33,6 +33,13 @@ class User(UserMixin, db.Model):
     county_code: Mapped[str | None] = mapped_column(sa.ForeignKey("counties.code"))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     locale: Mapped[str | None] = mapped_column(sa.String(5))
+    # Reminders: the ones that are not essential may be turned off; mail at once or weekly.
+    optional_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    reminder_mail: Mapped[str] = mapped_column(
+        choice("immediate", "weekly", name="reminder_mail"),
+        default="immediate",
+        server_default="immediate",
+    )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

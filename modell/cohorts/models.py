@@ -112,15 +112,20 @@ class MeetingKind(db.Model):
     __table_args__ = (sa.UniqueConstraint("template_id", "key"),)
 
 
-REMINDER_EVENTS = (
-    "before_meeting",
-    "after_meeting",
-    "invitation_due",
-    "log_interval",
-    "registration_deadline",
-    "checklist_due",
+# "meeting": a number of days before (negative) or after the meeting's day; "between_meetings":
+# days from the midpoint between the previous meeting of the same kind and this one.
+REMINDER_EVENTS = ("meeting", "between_meetings")
+# host: the host organisation's key person; invited: everyone invited (after the meeting,
+# everyone who took part); organisations: each benchmarking participant's key person;
+# mentors: the mentor organisations' key person.
+REMINDER_AUDIENCES = ("host", "invited", "organisations", "mentors")
+# What must still be missing for the reminder to go out (None: always).
+REMINDER_CONDITIONS = (
+    "invitation_not_sent",
+    "no_entry_since_previous",
+    "documentation_missing",
+    "feedback_missing",
 )
-REMINDER_AUDIENCES = ("host", "group", "participants", "mentors", "coordinators")
 
 
 class ReminderRule(db.Model):
@@ -134,11 +139,21 @@ class ReminderRule(db.Model):
     )
     key: Mapped[str] = mapped_column(sa.String(64))
     event: Mapped[str] = mapped_column(choice(*REMINDER_EVENTS, name="reminder_event"))
-    meeting_kind_key: Mapped[str | None] = mapped_column(sa.String(64))
+    meeting_kind_key: Mapped[str] = mapped_column(sa.String(64))
     offset_days: Mapped[int] = mapped_column(default=0)
+    # The local (Stockholm) hour it goes out, the same across the changes of daylight saving.
+    send_hour: Mapped[int] = mapped_column(default=8)
     audience: Mapped[str] = mapped_column(choice(*REMINDER_AUDIENCES, name="reminder_audience"))
+    condition: Mapped[str | None] = mapped_column(
+        choice(*REMINDER_CONDITIONS, name="reminder_condition")
+    )
+    cc_mentor: Mapped[bool] = mapped_column(default=False)
+    # An essential reminder cannot be turned off in a user's settings.
+    essential: Mapped[bool] = mapped_column(default=False)
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
+    subject_en: Mapped[str | None] = mapped_column(sa.String(300))
+    body_en: Mapped[str | None] = mapped_column(sa.Text)
     active: Mapped[bool] = mapped_column(default=True)
 
     template: Mapped[ProgrammeTemplate] = relationship(back_populates="reminder_rules")

@@ -40,9 +40,15 @@ RULE_FIELDS = (
     "event",
     "meeting_kind_key",
     "offset_days",
+    "send_hour",
     "audience",
+    "condition",
+    "cc_mentor",
+    "essential",
     "subject",
     "body",
+    "subject_en",
+    "body_en",
     "active",
 )
 

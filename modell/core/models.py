@@ -50,6 +50,10 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After a failed attempt: not before this (a growing delay); None: at once.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the message is for, when that must be unique (a reminder to one person).
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="OutboxAttachment.id"
@@ -68,16 +72,3 @@ class OutboxAttachment(db.Model):
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="attachments")
-
-
-class Notification(db.Model):
-    """A message to one user inside the app (the bell), beside or instead of e-mail."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    text: Mapped[str] = mapped_column(sa.Text)
-    link: Mapped[str | None] = mapped_column(sa.String(500))
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

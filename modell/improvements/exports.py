@@ -124,14 +124,28 @@ def table(
     raise ValueError(f"unknown export {kind!r}")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """Text a user wrote, never a formula: a spreadsheet runs a cell that starts with = + - @
+    (or a tab), so such text gets a leading apostrophe, which Excel shows as plain text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_xlsx(headings: list[str], rows: list[list], *, title: str) -> bytes:
     """A workbook with one sheet: dates as date cells, numbers as numbers, a frozen heading."""
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append(headings)
+    sheet.append([inert(h) for h in headings])
     for row in rows:
-        sheet.append(row)
+        sheet.append([inert(v) for v in row])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl reads "'=..." as text, but be sure
+                cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column, heading in enumerate(headings, start=1):
@@ -157,7 +171,7 @@ def _csv_cell(value) -> str:
         return text.replace(".", ",")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return inert(str(value))
 
 
 def to_csv(headings: list[str], rows: list[list]) -> bytes:

@@ -353,6 +353,10 @@ def save_entry(
         session.add(entry)
     else:
         entry.updated_at = now
+        if entry.good_example == "approved":
+            # What SKR approved is not what everyone reads after a change: decide again.
+            entry.good_example = "proposed"
+            entry.good_example_decided_at = entry.good_example_decided_by_id = None
     entry.entry_date = data.entry_date
     entry.text = data.text.strip()
     entry.result_step = data.result_step

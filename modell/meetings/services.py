@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
@@ -47,6 +48,10 @@ from modell.meetings.models import (
 from modell.organisations.models import CORE_FUNCTIONS, Person
 
 DEFAULT_START = time(10, 0)
+
+# Sent when a meeting is made, moved or cancelled: the reminders (a domain above this one)
+# plan, move or cancel theirs.
+meeting_changed = Namespace().signal("meeting-changed")
 
 # --- the schedule -----------------------------------------------------------------------------
 
@@ -116,6 +121,8 @@ def generate_schedule(
     if not made:
         return []
     session.flush()
+    for meeting in made:
+        meeting_changed.send(meeting, session=session, now=now)
     audit.record(
         session,
         now=now,
@@ -247,6 +254,7 @@ def update_meeting(
         if meeting.invitation_sent_at is not None:
             _send(session, meeting, now=now, sender=sender, update=True)
             informed = True
+        meeting_changed.send(meeting, session=session, now=now)
     audit.record(
         session,
         now=now,
@@ -276,6 +284,7 @@ def cancel_meeting(
     meeting.updated_at = now
     if meeting.invitation_sent_at is not None:
         _send(session, meeting, now=now, sender=sender, cancel=True, reason=reason)
+    meeting_changed.send(meeting, session=session, now=now)
     audit.record(
         session, now=now, user_id=user_id, action="meeting_cancelled", obj=meeting, reason=reason
     )

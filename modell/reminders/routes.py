@@ -1,0 +1,61 @@
+"""The notifications page and each user's reminder settings."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from modell.core.clock import now
+from modell.core.errors import RuleViolation
+from modell.core.forms import add_error
+from modell.extensions import db
+from modell.reminders import bp, services
+from modell.reminders.forms import ButtonForm, ReminderSettingsForm
+
+
+@bp.route("/aviseringar")
+@login_required
+def notifications():
+    items = services.notifications_of(db.session, current_user.id)
+    return render_template("reminders/notifications.html", items=items, button=ButtonForm())
+
+
+@bp.route("/aviseringar/last", methods=["POST"])
+@login_required
+def mark_read():
+    if ButtonForm().validate_on_submit():
+        services.mark_read(db.session, current_user.id, now=now())
+        db.session.commit()
+        flash(_("Every notification is marked as read."), "success")
+    return redirect(url_for("reminders.notifications"))
+
+
+@bp.route("/konto/paminnelser", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = ReminderSettingsForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.save_settings(
+                current_user,
+                optional_reminders=form.optional_reminders.data,
+                reminder_mail=current_user.reminder_mail,
+            )
+            db.session.commit()
+            flash(_("Your reminder settings are saved."), "success")
+            return redirect(url_for("reminders.settings"))
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    return render_template("reminders/settings.html", form=form)
+
+
+@bp.app_context_processor
+def _unread():
+    """The header's count of unread notifications (one query, only when a page shows it)."""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return services.unread_count(db.session, current_user.id)
+
+    return {"unread_notifications": unread_notifications}
