@@ -42,6 +42,12 @@ def staff_only():
     return expect(403, admin=200, coordinator=200)
 
 
+def own_organisation(status):
+    """Only the organisation writes its improvement work: SKR, the mentor and the county
+    observer read it."""
+    return expect(403, participant=status)
+
+
 def host_or_staff(status):
     return expect(403, admin=status, coordinator=status, participant=status)
 
@@ -263,16 +269,16 @@ CASES = {
         ("GET", f"/arbete/{MISSING}", expect(404)),
     ],
     "improvements.baseline": [
-        ("GET", "/arbete/{own_participation}/utgangslage", host_or_staff(200))
+        ("GET", "/arbete/{own_participation}/utgangslage", own_organisation(200))
     ],
     "improvements.edit_work": [
-        ("GET", "/arbete/{own_participation}/arbeten/ny", host_or_staff(200)),
-        ("GET", "/arbete/arbeten/{own_work}/andra", host_or_staff(200)),
+        ("GET", "/arbete/{own_participation}/arbeten/ny", own_organisation(200)),
+        ("GET", "/arbete/arbeten/{own_work}/andra", own_organisation(200)),
         ("GET", f"/arbete/arbeten/{MISSING}/andra", expect(404)),
     ],
     "improvements.edit_entry": [
-        ("GET", "/arbete/arbeten/{own_work}/logg/ny", host_or_staff(200)),
-        ("GET", "/arbete/logg/{own_entry}/andra", host_or_staff(200)),
+        ("GET", "/arbete/arbeten/{own_work}/logg/ny", own_organisation(200)),
+        ("GET", "/arbete/logg/{own_entry}/andra", own_organisation(200)),
     ],
     "improvements.entry": [
         ("GET", "/arbete/logg/{own_entry}", expect(200, county_observer=403, outsider=403)),
@@ -282,7 +288,9 @@ CASES = {
     "improvements.evidence": [
         ("GET", "/arbete/logg/{own_entry}/bevis", expect(404, county_observer=403, outsider=403))
     ],
-    "improvements.propose": [("POST", "/arbete/logg/{own_entry}/gott-exempel", host_or_staff(302))],
+    "improvements.propose": [
+        ("POST", "/arbete/logg/{own_entry}/gott-exempel", own_organisation(302))
+    ],
     "improvements.decide": [
         ("POST", "/arbete/logg/{own_entry}/beslut", expect(403, admin=302, coordinator=302))
     ],
@@ -296,7 +304,7 @@ CASES = {
         ),
     ],
     "improvements.new_indicator": [
-        ("GET", "/arbete/{own_participation}/indikatorer/ny", host_or_staff(200))
+        ("GET", "/arbete/{own_participation}/indikatorer/ny", own_organisation(200))
     ],
     "improvements.indicator": [
         (
@@ -315,14 +323,14 @@ CASES = {
         (
             "POST",
             "/arbete/{own_participation}/indikatorer/{own_indicator}/varde",
-            host_or_staff(400),
+            own_organisation(400),
         )
     ],
     "improvements.import_values": [
         (
             "GET",
             "/arbete/{own_participation}/indikatorer/{own_indicator}/import",
-            host_or_staff(200),
+            own_organisation(200),
         )
     ],
     "improvements.benchmarking": [

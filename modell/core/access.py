@@ -23,6 +23,7 @@ class Scope:
     editors: frozenset[int] = field(default_factory=frozenset)  # organisation ids
     counties: frozenset[str] = field(default_factory=frozenset)  # county codes
     public: bool = False  # every logged-in user may see it
+    staff_edit: bool = True  # SKR may change it (not an organisation's own improvement work)
 
 
 class HasScope(Protocol):
@@ -65,7 +66,7 @@ def may_change(user: Actor, obj: HasScope) -> bool:
     if not user.is_authenticated:
         return False
     if user.role in STAFF_ROLES:
-        return True
+        return obj.access_scope().staff_edit
     if user.role == "county_observer":
         return False
     org = user.organisation_id

@@ -113,7 +113,7 @@ class ImprovementWork(db.Model):
 
 def _participant_scope(participation: Participation) -> Scope:
     """Written by the organisation; read by its group (mentors and support organisations
-    included) and by the observer of the organisation's own county."""
+    included), by SKR and by the observer of the organisation's own county."""
     viewers = {participation.organisation_id}
     if participation.group is not None:
         viewers |= {p.organisation_id for p in participation.group.participations}
@@ -122,6 +122,7 @@ def _participant_scope(participation: Participation) -> Scope:
         viewers=frozenset(viewers),
         editors=frozenset({participation.organisation_id}),
         counties=frozenset({county}) if county else frozenset(),
+        staff_edit=False,
     )
 
 
@@ -174,7 +175,9 @@ class LogEntry(db.Model):
     def access_scope(self) -> Scope:
         scope = _participant_scope(self.work.participation)
         if self.good_example == "approved":
-            return Scope(scope.viewers, scope.editors, scope.counties, public=True)
+            return Scope(
+                scope.viewers, scope.editors, scope.counties, public=True, staff_edit=False
+            )
         return scope
 
 
