@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from modell import create_app
+from modell.cohorts import groups, registrations
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort
 from modell.demo import COHORT_NAME, DEMO_PASSWORD, load_demo
@@ -71,13 +72,13 @@ def build(app) -> tuple[int, int]:
                 Organisation.county_code.in_(("01", "03", "04", "05", "18")),
             )
         ).all()
-        data = cohorts.RegistrationData(
+        data = registrations.RegistrationData(
             decision_date=date(2019, 5, 1),
             decision_body="KF",
             decision_reference=None,
             cemr_signed=True,
             contacts=[
-                cohorts.Contact(f, f, f"{f}@example.org")
+                registrations.Contact(f, f, f"{f}@example.org")
                 for f in ("politician", "manager", "strategist")
             ],
             themes="Hemtjänst",
@@ -87,8 +88,8 @@ def build(app) -> tuple[int, int]:
         for org in orgs:
             if org.id in taken:
                 continue
-            r = cohorts.submit_registration(db.session, big, org, data, now=NOW, user_id=None)
-            cohorts.decide_registration(
+            r = registrations.submit_registration(db.session, big, org, data, now=NOW, user_id=None)
+            registrations.decide_registration(
                 db.session, r, accept=True, reason=None, now=NOW, user_id=None
             )
             registered += 1
@@ -111,10 +112,10 @@ def main() -> int:
         cohort_id, registered = build(app)
         with app.app_context():
             cohort = db.session.get(Cohort, cohort_id)
-            pool = len(cohorts.mentor_pool(db.session, cohort))
-            suggestion_ms = median_ms(lambda: cohorts.suggest_groups(db.session, cohort), 3)
-            suggestion = cohorts.suggest_groups(db.session, cohort)
-            cohorts.accept_suggestion(db.session, cohort, suggestion, now=NOW, user_id=None)
+            pool = len(groups.mentor_pool(db.session, cohort))
+            suggestion_ms = median_ms(lambda: groups.suggest_groups(db.session, cohort), 3)
+            suggestion = groups.suggest_groups(db.session, cohort)
+            groups.accept_suggestion(db.session, cohort, suggestion, now=NOW, user_id=None)
             cohorts.change_status(db.session, cohort, "running", now=NOW, user_id=None)
             db.session.commit()
         client = app.test_client()

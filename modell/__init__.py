@@ -44,6 +44,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.auth import bp as auth_bp
     from modell.auth import routes as _auth  # noqa: F401
     from modell.cohorts import bp as cohorts_bp
+    from modell.cohorts import group_routes as _groups  # noqa: F401
+    from modell.cohorts import registration_routes as _registrations  # noqa: F401
     from modell.cohorts import routes as _cohorts  # noqa: F401
     from modell.cohorts import template_routes as _templates  # noqa: F401
     from modell.core.routes import bp as core_bp

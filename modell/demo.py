@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from modell.auth.models import User
 from modell.auth.services import hash_password
+from modell.cohorts import groups
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort
-from modell.demo_living import living_cohort
+from modell.demo_living import add_core_people, living_cohort
 from modell.organisations.models import Organisation, Person
 from modell.organisations.services import find_reference
 
@@ -74,11 +75,6 @@ def _org(session: Session, name: str, now: datetime) -> Organisation:
     return find_reference(session, "municipality", name)
 
 
-def _slug(name: str) -> str:
-    table = str.maketrans("åäöÅÄÖé ", "aaoAAOe-")
-    return name.translate(table).lower()
-
-
 def load_demo(session: Session, *, now: datetime, development: bool) -> DemoResult:
     result = DemoResult(password=DEMO_PASSWORD if development else None)
     cohorts.load_shipped_templates(session, now=now)
@@ -104,7 +100,7 @@ def load_demo(session: Session, *, now: datetime, development: bool) -> DemoResu
                 if benchmarking == [FEDERATION]
                 else None
             )
-            cohorts.create_group(
+            groups.create_group(
                 session,
                 now=now,
                 user_id=None,
@@ -114,24 +110,8 @@ def load_demo(session: Session, *, now: datetime, development: bool) -> DemoResu
                 support={_org(session, s, now): _org(session, m, now) for s, m in support.items()},
                 exception_reason=reason,
             )
-            # Each organisation brings a politician, a manager and a strategist.
             for name in benchmarking + mentors + list(support):
-                org = _org(session, name, now)
-                for function, title in (
-                    ("politician", "Kommunalråd"),
-                    ("manager", "Kommundirektör"),
-                    ("strategist", "Jämställdhetsstrateg"),
-                ):
-                    session.add(
-                        Person(
-                            organisation=org,
-                            name=f"{title} {org.name}",
-                            function=function,
-                            title=title,
-                            email=f"{function}@{_slug(org.name)}.example.org",
-                            created_at=now,
-                        )
-                    )
+                add_core_people(session, _org(session, name, now), now)
         result.created_cohort = True
     session.flush()
     result.created_living = living_cohort(session, now=now) is not None

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from modell.cohorts import groups
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort, Group
 from modell.core.models import OutboxMessage
@@ -21,6 +22,7 @@ from modell.core.timeutil import local_to_utc, to_local
 from modell.improvements import indicators, services
 from modell.improvements.indicators import IndicatorData
 from modell.improvements.services import EntryData, MentorSessionData, WorkData
+from modell.meetings import after_meeting, invitations
 from modell.meetings import services as meetings
 from modell.organisations.models import Organisation, Person
 from modell.organisations.services import find_reference
@@ -230,7 +232,8 @@ def _at(day: date, hour: int = 9) -> datetime:
     return local_to_utc(day, time(hour, 0))
 
 
-def _people(session: Session, org: Organisation, now: datetime) -> None:
+def add_core_people(session: Session, org: Organisation, now: datetime) -> None:
+    """Each organisation brings a politician, a manager and a strategist."""
     if any(p.function == "politician" for p in org.people):
         return
     slug = org.name.lower().translate(str.maketrans("åäöé ", "aaoe-"))
@@ -277,12 +280,12 @@ def living_cohort(session: Session, *, now: datetime) -> Cohort | None:
         for name in [*members, mentor]
     }
     for org in orgs.values():
-        _people(session, org, formed)
+        add_core_people(session, org, formed)
     session.flush()
-    groups = []
+    formed_groups = []
     for members, mentor, _shared, _values in GROUPS:
-        groups.append(
-            cohorts.create_group(
+        formed_groups.append(
+            groups.create_group(
                 session,
                 now=formed,
                 user_id=None,
@@ -295,7 +298,7 @@ def living_cohort(session: Session, *, now: datetime) -> Cohort | None:
     cohorts.change_status(session, cohort, "running", now=formed, user_id=None)
     session.flush()
     _hold_past_meetings(session, cohort, today)
-    for group, (members, mentor, shared_def, values) in zip(groups, GROUPS, strict=True):
+    for group, (members, mentor, shared_def, values) in zip(formed_groups, GROUPS, strict=True):
         _improvement_work(session, cohort, group, members, shared_def, values, start)
         _mentor_session(session, group, orgs[mentor], start)
     _past_reminders(session, now)
@@ -337,7 +340,7 @@ def _hold_past_meetings(session: Session, cohort: Cohort, today: date) -> None:
         if meeting.starts_at is None or to_local(meeting.starts_at).date() >= today:
             continue
         sent = meeting.starts_at - timedelta(weeks=2)
-        meetings.send_invitations(session, meeting, now=sent, user_id=None)
+        invitations.send_invitations(session, meeting, now=sent, user_id=None)
         session.flush()
         session.execute(
             sa.update(OutboxMessage)
@@ -351,7 +354,7 @@ def _hold_past_meetings(session: Session, cohort: Cohort, today: date) -> None:
                 absent_politician = False
                 continue
             attended.add(invitation.id)
-        meetings.record_attendance(
+        after_meeting.record_attendance(
             session, meeting, attended, now=meeting.ends_at or meeting.starts_at, user_id=None
         )
 

@@ -410,7 +410,7 @@ def _ids(app) -> dict:
         )
         from datetime import date, timedelta
 
-        from modell.cohorts import programme, services
+        from modell.cohorts import programme, registrations, services
         from tests.test_cohorts import registration_data
 
         now = utcnow()
@@ -426,7 +426,7 @@ def _ids(app) -> dict:
         db.session.flush()
         services.change_status(db.session, open_cohort, "open", now=now, user_id=None)
         botkyrka = db.session.scalar(sa.select(Organisation).where(Organisation.scb_code == "0127"))
-        registration = services.submit_registration(
+        registration = registrations.submit_registration(
             db.session, open_cohort, botkyrka, registration_data(), now=now, user_id=None
         )
         copy = programme.copy_template(
@@ -435,6 +435,7 @@ def _ids(app) -> dict:
         # Running: the schedule is made, and Botkyrka hosts its group's first meeting.
         from pathlib import Path
 
+        from modell.meetings import after_meeting, invitations
         from modell.meetings import services as meetings
         from modell.meetings.models import Meeting
 
@@ -448,8 +449,8 @@ def _ids(app) -> dict:
         # Still to come, so its answer links work (they stop when a meeting has ended).
         own_meeting.starts_at = utcnow() + timedelta(days=30)
         own_meeting.ends_at = own_meeting.starts_at + timedelta(hours=5)
-        meetings.send_invitations(db.session, own_meeting, now=now, user_id=None)
-        document = meetings.store_document(
+        invitations.send_invitations(db.session, own_meeting, now=now, user_id=None)
+        document = after_meeting.store_document(
             db.session,
             own_meeting,
             filename="minnes.txt",
@@ -536,7 +537,7 @@ def _ids(app) -> dict:
                 )
             ),
             "document": document.id,
-            "answer_token": meetings.answer_token(
+            "answer_token": invitations.answer_token(
                 own_meeting.invitations[0].id, app.config["SECRET_KEY"]
             ),
             "feed_token": feed_token,

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from modell.cohorts import services
+from modell.cohorts import registrations, services
 from modell.cohorts.models import Cohort, Group, InterestRegistration, ProgrammeTemplate
 from modell.extensions import db
 from modell.organisations.models import Organisation
@@ -122,7 +122,7 @@ def test_declining_without_a_reason_is_refused_beside_the_reason_field(app):
     cohort_id = open_cohort(app)
     with app.app_context():
         cohort = db.session.get(Cohort, cohort_id)
-        r = services.submit_registration(
+        r = registrations.submit_registration(
             db.session,
             cohort,
             db.session.get(Organisation, org_id(app, "Kumla")),
@@ -296,7 +296,7 @@ def test_the_suggestion_is_accepted_only_as_the_coordinator_saw_it(app):
     with app.app_context():
         cohort = db.session.get(Cohort, cohort_id)
         for name in ("Kumla", "Hallsberg", "Gnesta", "Trosa"):
-            r = services.submit_registration(
+            r = registrations.submit_registration(
                 db.session,
                 cohort,
                 db.session.get(Organisation, org_id(app, name)),
@@ -304,7 +304,7 @@ def test_the_suggestion_is_accepted_only_as_the_coordinator_saw_it(app):
                 now=NOW,
                 user_id=None,
             )
-            services.decide_registration(
+            registrations.decide_registration(
                 db.session, r, accept=True, reason=None, now=NOW, user_id=None
             )
         services.change_status(db.session, cohort, "forming", now=NOW, user_id=None)

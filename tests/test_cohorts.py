@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from modell.cohorts import programme, services
+from modell.cohorts import groups, programme, registrations, services
 from modell.cohorts.models import (
     Cohort,
     InterestRegistration,
@@ -35,15 +35,15 @@ def registration_data(**overrides):
         decision_reference="KF 2018/12",
         cemr_signed=True,
         contacts=[
-            services.Contact("politician", "Pia Politiker", "pia@example.org"),
-            services.Contact("manager", "Max Chef", "max@example.org"),
-            services.Contact("strategist", "Sam Strateg", "sam@example.org"),
+            registrations.Contact("politician", "Pia Politiker", "pia@example.org"),
+            registrations.Contact("manager", "Max Chef", "max@example.org"),
+            registrations.Contact("strategist", "Sam Strateg", "sam@example.org"),
         ],
         themes="Hemtjänst",
         mentor_commitment=True,
     )
     data.update(overrides)
-    return services.RegistrationData(**data)
+    return registrations.RegistrationData(**data)
 
 
 def new_cohort(
@@ -78,10 +78,12 @@ def open_cohort(**kwargs):
 
 def accepted(cohort, *names, now=AUTUMN_2019):
     for name in names:
-        r = services.submit_registration(
+        r = registrations.submit_registration(
             db.session, cohort, org(name), registration_data(), now=now, user_id=None
         )
-        services.decide_registration(db.session, r, accept=True, reason=None, now=now, user_id=None)
+        registrations.decide_registration(
+            db.session, r, accept=True, reason=None, now=now, user_id=None
+        )
     db.session.flush()
 
 
@@ -138,7 +140,7 @@ def test_a_cohort_opens_only_with_a_deadline_that_has_not_passed(app, ctx):
 def test_a_cohort_starts_only_when_every_registration_is_decided_and_everyone_has_a_group(app, ctx):
     cohort = open_cohort()
     accepted(cohort, "Askersund", "Fagersta")
-    services.submit_registration(
+    registrations.submit_registration(
         db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
     )
     services.change_status(db.session, cohort, "forming", now=AUTUMN_2019, user_id=None)
@@ -170,11 +172,11 @@ def test_concluding_needs_a_reason_for_each_participant_that_did_not_complete(ap
 
 def test_one_registration_per_organisation_and_cohort(app, ctx):
     cohort = open_cohort()
-    services.submit_registration(
+    registrations.submit_registration(
         db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
     )
     with pytest.raises(RuleViolation, match="redan anmält"):
-        services.submit_registration(
+        registrations.submit_registration(
             db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
         )
     db.session.commit()
@@ -196,7 +198,7 @@ def test_no_registration_after_the_deadline_in_the_service_and_in_the_database(a
     cohort = open_cohort()
     late = datetime(2019, 10, 30, 23, 30, tzinfo=UTC)  # 31 October in Stockholm
     with pytest.raises(RuleViolation, match="stängd"):
-        services.submit_registration(
+        registrations.submit_registration(
             db.session, cohort, org("Kumla"), registration_data(), now=late, user_id=None
         )
     db.session.commit()
@@ -214,7 +216,7 @@ def test_no_registration_after_the_deadline_in_the_service_and_in_the_database(a
     # On the deadline day itself it is still open.
     on_time = datetime(2019, 10, 30, 21, 0, tzinfo=UTC)  # 22:00 in Stockholm
     cohort = db.session.get(Cohort, cohort.id)
-    services.submit_registration(
+    registrations.submit_registration(
         db.session, cohort, org("Kumla"), registration_data(), now=on_time, user_id=None
     )
     db.session.commit()
@@ -239,16 +241,16 @@ def test_the_database_refuses_a_registration_to_a_cohort_that_is_not_open(app, c
 def test_a_registration_names_politician_manager_and_strategist_and_commits_to_mentor(app, ctx):
     cohort = open_cohort()
     with pytest.raises(RuleViolation, match="politiker"):
-        services.submit_registration(
+        registrations.submit_registration(
             db.session,
             cohort,
             org("Kumla"),
-            registration_data(contacts=[services.Contact("strategist", "S", "s@example.org")]),
+            registration_data(contacts=[registrations.Contact("strategist", "S", "s@example.org")]),
             now=AUTUMN_2019,
             user_id=None,
         )
     with pytest.raises(RuleViolation) as error:
-        services.submit_registration(
+        registrations.submit_registration(
             db.session,
             cohort,
             org("Kumla"),
@@ -262,42 +264,42 @@ def test_a_registration_names_politician_manager_and_strategist_and_commits_to_m
 
 def test_an_open_undecided_registration_can_be_corrected_or_withdrawn_and_made_again(app, ctx):
     cohort = open_cohort()
-    r = services.submit_registration(
+    r = registrations.submit_registration(
         db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
     )
-    services.update_registration(
+    registrations.update_registration(
         db.session, r, registration_data(themes="Äldreomsorg"), now=AUTUMN_2019, user_id=None
     )
     assert r.themes == "Äldreomsorg" and len(r.contacts) == 3
-    services.withdraw_registration(db.session, r, now=AUTUMN_2019, user_id=None)
+    registrations.withdraw_registration(db.session, r, now=AUTUMN_2019, user_id=None)
     assert r.status == "withdrawn"
-    again = services.submit_registration(
+    again = registrations.submit_registration(
         db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
     )
     assert again.id == r.id and again.status == "submitted"
     late = datetime(2019, 11, 2, 9, tzinfo=UTC)
     with pytest.raises(RuleViolation, match="bara ändras"):
-        services.update_registration(
+        registrations.update_registration(
             db.session, r, registration_data(themes="Sent"), now=late, user_id=None
         )
-    services.decide_registration(
+    registrations.decide_registration(
         db.session, r, accept=True, reason=None, now=AUTUMN_2019, user_id=None
     )
     with pytest.raises(RuleViolation, match="bara ändras"):
-        services.withdraw_registration(db.session, r, now=AUTUMN_2019, user_id=None)
+        registrations.withdraw_registration(db.session, r, now=AUTUMN_2019, user_id=None)
 
 
 def test_declining_needs_a_reason_and_accepting_makes_a_participant(app, ctx):
     cohort = open_cohort()
-    r = services.submit_registration(
+    r = registrations.submit_registration(
         db.session, cohort, org("Kumla"), registration_data(), now=AUTUMN_2019, user_id=None
     )
     with pytest.raises(RuleViolation) as error:
-        services.decide_registration(
+        registrations.decide_registration(
             db.session, r, accept=False, reason=" ", now=AUTUMN_2019, user_id=None
         )
     assert error.value.field == "reason" and r.status == "submitted"
-    p = services.decide_registration(
+    p = registrations.decide_registration(
         db.session, r, accept=True, reason=None, now=AUTUMN_2019, user_id=None
     )
     assert (p.role, p.organisation_id, p.mentor_commitment) == (
@@ -306,7 +308,7 @@ def test_declining_needs_a_reason_and_accepting_makes_a_participant(app, ctx):
         True,
     )
     with pytest.raises(RuleViolation):
-        services.decide_registration(
+        registrations.decide_registration(
             db.session, r, accept=False, reason="x", now=AUTUMN_2019, user_id=None
         )
 
@@ -324,14 +326,14 @@ def forming_2020():
 
 def test_a_group_of_one_or_an_unqualified_mentor_needs_a_confirmed_reason(app, ctx):
     cohort = forming_2020()
-    draft = services.GroupDraft([org("Kumla")], [org("Örebro")])
+    draft = groups.GroupDraft([org("Kumla")], [org("Örebro")])
     with pytest.raises(NeedsConfirmation) as error:
-        services.save_group(db.session, cohort, draft, now=AUTUMN_2019, user_id=None)
+        groups.save_group(db.session, cohort, draft, now=AUTUMN_2019, user_id=None)
     assert len(error.value.warnings) == 2
     assert "1 benchmarkingdeltagare" in error.value.warnings[0]
     assert "Örebro har inte fullföljt" in error.value.warnings[1]
     assert org("Kumla").id not in {p.organisation_id for p in cohort.participations if p.group_id}
-    group = services.save_group(
+    group = groups.save_group(
         db.session,
         cohort,
         draft,
@@ -341,10 +343,10 @@ def test_a_group_of_one_or_an_unqualified_mentor_needs_a_confirmed_reason(app, c
     )
     assert group.exception_reason == "Örebro har lång erfarenhet av arbetet."
     # A mentor that completed 2019 as benchmarking participant needs no reason.
-    ok = services.save_group(
+    ok = groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Hallsberg"), org("Lekeberg")], [org("Askersund")]),
+        groups.GroupDraft([org("Hallsberg"), org("Lekeberg")], [org("Askersund")]),
         now=AUTUMN_2019,
         user_id=None,
     )
@@ -353,34 +355,34 @@ def test_a_group_of_one_or_an_unqualified_mentor_needs_a_confirmed_reason(app, c
 
 def test_an_organisation_is_in_at_most_one_group_per_cohort(app, ctx):
     cohort = forming_2020()
-    services.save_group(
+    groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
         now=AUTUMN_2019,
         user_id=None,
     )
     with pytest.raises(RuleViolation, match="annan grupp"):
-        services.save_group(
+        groups.save_group(
             db.session,
             cohort,
-            services.GroupDraft([org("Kumla"), org("Lekeberg")]),
+            groups.GroupDraft([org("Kumla"), org("Lekeberg")]),
             now=AUTUMN_2019,
             user_id=None,
         )
     with pytest.raises(RuleViolation, match="annan plats"):
-        services.save_group(
+        groups.save_group(
             db.session,
             cohort,
-            services.GroupDraft([org("Gnesta"), org("Trosa")], [org("Askersund")]),
+            groups.GroupDraft([org("Gnesta"), org("Trosa")], [org("Askersund")]),
             now=AUTUMN_2019,
             user_id=None,
         )
     with pytest.raises(RuleViolation, match="inte en antagen"):
-        services.save_group(
+        groups.save_group(
             db.session,
             cohort,
-            services.GroupDraft([org("Gnesta"), org("Nyköping")]),
+            groups.GroupDraft([org("Gnesta"), org("Nyköping")]),
             now=AUTUMN_2019,
             user_id=None,
         )
@@ -388,33 +390,33 @@ def test_an_organisation_is_in_at_most_one_group_per_cohort(app, ctx):
 
 def test_a_support_organisation_supports_a_mentor_of_its_group(app, ctx):
     cohort = forming_2020()
-    draft = services.GroupDraft(
+    draft = groups.GroupDraft(
         [org("Gnesta"), org("Trosa")], [org("Botkyrka")], [(org("Södertälje"), org("Västerås"))]
     )
     with pytest.raises(RuleViolation) as error:
-        services.save_group(db.session, cohort, draft, now=AUTUMN_2019, user_id=None)
+        groups.save_group(db.session, cohort, draft, now=AUTUMN_2019, user_id=None)
     assert error.value.field == "supported_mentor"
     draft.support = [(org("Södertälje"), org("Botkyrka"))]
-    group = services.save_group(db.session, cohort, draft, now=AUTUMN_2019, user_id=None)
+    group = groups.save_group(db.session, cohort, draft, now=AUTUMN_2019, user_id=None)
     (support,) = group.members("support")
     assert support.supports.organisation.name == "Botkyrka"
 
 
 def test_two_coordinators_editing_one_group_do_not_overwrite_each_other(app, ctx):
     cohort = forming_2020()
-    group = services.save_group(
+    group = groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg")]),
         now=AUTUMN_2019,
         user_id=None,
     )
     db.session.commit()
     seen = group.version
-    services.save_group(
+    groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
         group=group,
         expected_version=seen,
         now=AUTUMN_2019,
@@ -422,10 +424,10 @@ def test_two_coordinators_editing_one_group_do_not_overwrite_each_other(app, ctx
     )
     db.session.commit()
     with pytest.raises(StaleEdit):
-        services.save_group(
+        groups.save_group(
             db.session,
             cohort,
-            services.GroupDraft([org("Kumla"), org("Lekeberg")]),
+            groups.GroupDraft([org("Kumla"), org("Lekeberg")]),
             group=group,
             expected_version=seen,
             now=AUTUMN_2019,
@@ -436,17 +438,17 @@ def test_two_coordinators_editing_one_group_do_not_overwrite_each_other(app, ctx
 
 def test_removing_a_member_returns_a_participant_to_the_ungrouped_and_drops_a_mentor(app, ctx):
     cohort = forming_2020()
-    group = services.save_group(
+    group = groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg"), org("Lekeberg")], [org("Askersund")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg"), org("Lekeberg")], [org("Askersund")]),
         now=AUTUMN_2019,
         user_id=None,
     )
-    services.save_group(
+    groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg")]),
         group=group,
         expected_version=group.version,
         now=AUTUMN_2019,
@@ -467,7 +469,7 @@ def test_the_mentor_pool_lists_graduates_that_committed_and_marks_those_that_men
     fagersta.mentor_commitment = False
     conclude_all(cohort_2019)
     cohort = open_cohort()
-    pool = {c.organisation.name: c for c in services.mentor_pool(db.session, cohort)}
+    pool = {c.organisation.name: c for c in groups.mentor_pool(db.session, cohort)}
     benchmarking_2019 = {n for b, _m, _s in GROUPS_2019 for n in b}
     assert set(pool) == benchmarking_2019 - {"Fagersta"}
     assert all(c.completed.id == cohort_2019.id and c.mentored == [] for c in pool.values())
@@ -475,15 +477,15 @@ def test_the_mentor_pool_lists_graduates_that_committed_and_marks_those_that_men
     # Askersund mentors in 2020; in 2021 it is marked as having mentored.
     accepted(cohort, "Kumla", "Hallsberg")
     services.change_status(db.session, cohort, "forming", now=AUTUMN_2019, user_id=None)
-    services.save_group(
+    groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
         now=AUTUMN_2019,
         user_id=None,
     )
     later = new_cohort("Modellkommuner 2021", starts=date(2021, 2, 4), deadline=date(2020, 10, 30))
-    pool = {c.organisation.name: c for c in services.mentor_pool(db.session, later)}
+    pool = {c.organisation.name: c for c in groups.mentor_pool(db.session, later)}
     assert [c.name for c in pool["Askersund"].mentored] == ["Modellkommuner 2020"]
     # Not yet graduates of 2020: it has not been concluded.
     assert "Kumla" not in pool
@@ -491,7 +493,7 @@ def test_the_mentor_pool_lists_graduates_that_committed_and_marks_those_that_men
 
 def test_the_suggested_grouping_of_the_2019_registrations_travels_no_more_than_skr_did(app, ctx):
     actual = demo_2019()
-    skr_km = services.cohort_travel_km(actual)
+    skr_km = groups.cohort_travel_km(actual)
     # The same organisations as registrations of a fresh cohort, with 2019's mentors as pool.
     earlier = new_cohort(
         "Modellkommuner 2018",
@@ -507,7 +509,7 @@ def test_the_suggested_grouping_of_the_2019_registrations_travels_no_more_than_s
     )
     mentors = [org(m) for _b, ms, _s in GROUPS_2019 for m in ms]
     for i in range(0, len(mentors), 2):
-        services.create_group(
+        groups.create_group(
             db.session, now=SEPT_2018, user_id=None, cohort=earlier, benchmarking=mentors[i : i + 2]
         )
     conclude_all(earlier, now=datetime(2018, 12, 1, tzinfo=UTC))
@@ -521,24 +523,24 @@ def test_the_suggested_grouping_of_the_2019_registrations_travels_no_more_than_s
     services.change_status(db.session, cohort, "open", now=SEPT_2018, user_id=None)
     benchmarking = [p.organisation for g in actual.groups for p in g.members("benchmarking")]
     for o in benchmarking:
-        r = services.submit_registration(
+        r = registrations.submit_registration(
             db.session, cohort, o, registration_data(), now=SEPT_2018, user_id=None
         )
-        services.decide_registration(
+        registrations.decide_registration(
             db.session, r, accept=True, reason=None, now=SEPT_2018, user_id=None
         )
     services.change_status(db.session, cohort, "forming", now=SEPT_2018, user_id=None)
     db.session.flush()
 
-    suggestion = services.suggest_groups(db.session, cohort)
+    suggestion = groups.suggest_groups(db.session, cohort)
     placed = [o.name for b, _m, _km in suggestion.groups() for o in b]
     assert sorted(placed) == sorted(o.name for o in benchmarking)
     assert all(2 <= len(b) <= 3 and len(m) == 1 for b, m, _km in suggestion.groups())
     assert suggestion.total_km <= skr_km
     # Accepting it forms the groups, and the formed groups travel what was reported.
-    services.accept_suggestion(db.session, cohort, suggestion, now=SEPT_2018, user_id=None)
+    groups.accept_suggestion(db.session, cohort, suggestion, now=SEPT_2018, user_id=None)
     db.session.flush()
-    assert services.cohort_travel_km(cohort) == pytest.approx(suggestion.total_km)
+    assert groups.cohort_travel_km(cohort) == pytest.approx(suggestion.total_km)
     assert (
         services.transition_blockers(db.session, cohort, "running", today=date(2018, 12, 1)) == []
     )
@@ -554,7 +556,7 @@ def test_grouping_by_theme_keeps_participants_with_one_theme_together(app, ctx):
         ("Region Halland", "Folkhälsa"),
         ("Region Norrbotten", "Folkhälsa"),
     ):
-        r = services.submit_registration(
+        r = registrations.submit_registration(
             db.session,
             cohort,
             org(name, "region"),
@@ -562,14 +564,14 @@ def test_grouping_by_theme_keeps_participants_with_one_theme_together(app, ctx):
             now=AUTUMN_2019,
             user_id=None,
         )
-        services.decide_registration(
+        registrations.decide_registration(
             db.session, r, accept=True, reason=None, now=AUTUMN_2019, user_id=None
         )
     services.change_status(db.session, cohort, "forming", now=AUTUMN_2019, user_id=None)
     db.session.flush()
-    by_theme = services.suggest_groups(db.session, cohort, basis="theme")
-    groups = sorted(sorted(o.name for o in b) for b, _m, _km in by_theme.groups())
-    assert groups == [
+    by_theme = groups.suggest_groups(db.session, cohort, basis="theme")
+    formed = sorted(sorted(o.name for o in b) for b, _m, _km in by_theme.groups())
+    assert formed == [
         ["Region Gotland", "Region Värmland", "Region Västerbotten"],
         ["Region Gävleborg", "Region Halland", "Region Norrbotten"],
     ]
@@ -581,17 +583,17 @@ def test_mentoring_after_completing_gives_the_title_modellkommun(app, ctx):
     cohort = open_cohort()
     accepted(cohort, "Kumla", "Hallsberg", "Gnesta", "Trosa")
     services.change_status(db.session, cohort, "forming", now=AUTUMN_2019, user_id=None)
-    services.save_group(
+    groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
+        groups.GroupDraft([org("Kumla"), org("Hallsberg")], [org("Askersund")]),
         now=AUTUMN_2019,
         user_id=None,
     )
-    services.save_group(
+    groups.save_group(
         db.session,
         cohort,
-        services.GroupDraft([org("Gnesta"), org("Trosa")], [org("Nyköping")]),
+        groups.GroupDraft([org("Gnesta"), org("Trosa")], [org("Nyköping")]),
         now=AUTUMN_2019,
         user_id=None,
         exception_reason="Nyköping är ny.",

@@ -52,6 +52,8 @@ from werkzeug.routing import RequestRedirect
 from modell import create_app
 from modell.auth.models import User
 from modell.auth.services import hash_password, make_password_token
+from modell.cohorts import groups
+from modell.cohorts import registrations as applications
 from modell.cohorts import services as cohort_services
 from modell.cohorts.models import Cohort, ProgrammeTemplate
 from modell.core.types import utcnow
@@ -386,7 +388,7 @@ def fuzz_ids(app) -> dict:
             .order_by(Organisation.name)
         ).all()
         registrations = [
-            cohort_services.submit_registration(
+            applications.submit_registration(
                 db.session, open_cohort, org, registration_data(), now=now, user_id=None
             ).id
             for org in extra
@@ -451,15 +453,15 @@ def forming_cohort(cohort: Cohort, now) -> dict:
         .order_by(Organisation.name)
     ).all()
     for org in orgs:
-        registration = cohort_services.submit_registration(
+        registration = applications.submit_registration(
             db.session, forming, org, registration_data(), now=now, user_id=None
         )
-        cohort_services.decide_registration(
+        applications.decide_registration(
             db.session, registration, accept=True, reason=None, now=now, user_id=None
         )
     cohort_services.change_status(db.session, forming, "forming", now=now, user_id=None)
     db.session.flush()
-    group = cohort_services.create_group(
+    group = groups.create_group(
         db.session,
         now=now,
         user_id=None,

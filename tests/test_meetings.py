@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from modell.auth.models import User
+from modell.cohorts import groups
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort
 from modell.core.errors import RuleViolation
 from modell.core.timeutil import to_local
 from modell.demo import COHORT_NAME
 from modell.extensions import db
-from modell.meetings import services
+from modell.meetings import after_meeting, invitations, services
 from modell.meetings.models import Meeting
 from modell.organisations.models import Organisation, Person
 from tests.conftest import DEMO, login, post_form
@@ -78,7 +79,7 @@ def test_a_group_formed_after_the_start_gets_its_meetings_and_nothing_else_chang
         db.session.scalar(sa.select(Organisation).where(Organisation.name == n))
         for n in ("Kumla", "Hallsberg")
     ]
-    group = cohorts.create_group(
+    group = groups.create_group(
         db.session, now=START, user_id=None, cohort=cohort, benchmarking=orgs
     )
     db.session.flush()
@@ -109,7 +110,7 @@ def test_the_two_year_concept_prepares_each_meeting_with_the_strategists(app, ct
         db.session.scalar(sa.select(Organisation).where(Organisation.name == n))
         for n in ("Kumla", "Hallsberg")
     ]
-    cohorts.create_group(db.session, now=START, user_id=None, cohort=cohort, benchmarking=orgs)
+    groups.create_group(db.session, now=START, user_id=None, cohort=cohort, benchmarking=orgs)
     for org in orgs:
         for function in ("politician", "strategist"):
             db.session.add(
@@ -127,7 +128,7 @@ def test_the_two_year_concept_prepares_each_meeting_with_the_strategists(app, ct
     bench = [m for m in meetings if m.kind.key == "benchmarking"]
     assert [m.host_organisation_id for m in prep] == [m.host_organisation_id for m in bench]
     assert all(p.starts_at < b.starts_at for p, b in zip(prep, bench, strict=True))
-    assert {p.function for p in services.invitees(db.session, prep[0])} == {"strategist"}
+    assert {p.function for p in invitations.invitees(db.session, prep[0])} == {"strategist"}
     assert len([m for m in meetings if m.kind.key == "learning"]) == 3
 
 
@@ -147,14 +148,14 @@ def test_the_checklist_shows_what_is_late(app, ctx):
 def test_the_invitation_arrives_with_a_calendar_entry_and_updates_keep_its_uid(mail_app, smtp):
     with mail_app.app_context():
         meeting = group_meeting(start_demo(), "Botkyrka")
-        invited = {p.email for p in services.invitees(db.session, meeting)}
+        invited = {p.email for p in invitations.invitees(db.session, meeting)}
         assert "strateg@botkyrka.example.org" in invited and "mentor@uppsala.example.org" in invited
-        services.send_invitations(
+        invitations.send_invitations(
             db.session, meeting, now=START, user_id=None, sender="modell@example.org"
         )
         db.session.commit()
         uid = meeting.ical_uid
-        leads = set(services.project_lead_emails(db.session, meeting.cohort))
+        leads = set(invitations.project_lead_emails(db.session, meeting.cohort))
 
         messages = smtp.wait_for(len(invited) + len(leads))
         assert len(messages) == len(invited) + len(leads)
@@ -218,7 +219,7 @@ def test_the_invitation_arrives_with_a_calendar_entry_and_updates_keep_its_uid(m
 
 def test_a_change_that_does_not_move_the_meeting_sends_nothing(app, ctx):
     meeting = group_meeting(start_demo(), "Botkyrka")
-    services.send_invitations(db.session, meeting, now=START, user_id=None)
+    invitations.send_invitations(db.session, meeting, now=START, user_id=None)
     db.session.flush()
     local = to_local(meeting.starts_at)
     informed = services.update_meeting(
@@ -258,7 +259,7 @@ def test_a_change_that_does_not_move_the_meeting_sends_nothing(app, ctx):
 def test_attendance_is_shown_by_function_per_organisation_and_meeting(app, ctx):
     cohort = start_demo()
     meeting = group_meeting(cohort, "Botkyrka")
-    services.send_invitations(db.session, meeting, now=START, user_id=None)
+    invitations.send_invitations(db.session, meeting, now=START, user_id=None)
     db.session.flush()
     came = {
         i.id
@@ -266,11 +267,11 @@ def test_attendance_is_shown_by_function_per_organisation_and_meeting(app, ctx):
         if i.person.organisation.name == "Botkyrka" and i.person.function != "politician"
     }
     with pytest.raises(RuleViolation):
-        services.record_attendance(db.session, meeting, came, now=START, user_id=None)
-    services.record_attendance(db.session, meeting, came, now=meeting.starts_at, user_id=None)
+        after_meeting.record_attendance(db.session, meeting, came, now=START, user_id=None)
+    after_meeting.record_attendance(db.session, meeting, came, now=meeting.starts_at, user_id=None)
     rows = {
         r.organisation: r
-        for r in services.attendance_by_function([meeting], meeting.group.participations)
+        for r in after_meeting.attendance_by_function([meeting], meeting.group.participations)
     }
     assert rows["Botkyrka"].by_meeting[meeting.id] == {
         "politician": False,
@@ -289,10 +290,12 @@ def test_the_cohort_page_sums_attendance_by_function_per_organisation(app):
     with app.app_context():
         cohort = start_demo()
         meeting = group_meeting(cohort, "Botkyrka")
-        services.send_invitations(db.session, meeting, now=START, user_id=None)
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
         db.session.flush()
         came = {i.id for i in meeting.invitations if i.person.function == "strategist"}
-        services.record_attendance(db.session, meeting, came, now=meeting.starts_at, user_id=None)
+        after_meeting.record_attendance(
+            db.session, meeting, came, now=meeting.starts_at, user_id=None
+        )
         db.session.commit()
         cohort_id = cohort.id
     client = app.test_client()
@@ -308,7 +311,7 @@ def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(a
     mine = group_meeting(cohort, "Botkyrka")
     other = group_meeting(cohort, "Askersund")
     for m in (mine, other):
-        services.send_invitations(db.session, m, now=START, user_id=None)
+        invitations.send_invitations(db.session, m, now=START, user_id=None)
     user = db.session.scalar(sa.select(User).where(User.email == DEMO["mentor"]))
     token = services.renew_feed(db.session, user, now=START)
     db.session.commit()
@@ -329,7 +332,7 @@ def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(a
 def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(app, ctx, tmp_path):
     meeting = group_meeting(start_demo(), "Botkyrka")
     folder = tmp_path / "files"
-    doc = services.store_document(
+    doc = after_meeting.store_document(
         db.session,
         meeting,
         filename="../../minnes.pdf",
@@ -342,7 +345,7 @@ def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(a
     assert doc.filename == "minnes.pdf" and (folder / doc.stored_name).read_bytes() == b"%PDF-1.4"
     assert Path(doc.stored_name).parent == Path(".")
     with pytest.raises(RuleViolation, match="typ"):
-        services.store_document(
+        after_meeting.store_document(
             db.session,
             meeting,
             filename="virus.exe",
@@ -353,7 +356,7 @@ def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(a
             user_id=None,
         )
     with pytest.raises(RuleViolation, match="MB"):
-        services.store_document(
+        after_meeting.store_document(
             db.session,
             meeting,
             filename="stor.pdf",
@@ -369,13 +372,13 @@ def test_pmi_is_one_per_person_and_meeting_and_not_empty(app, ctx):
     meeting = group_meeting(start_demo(), "Botkyrka")
     user = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
     with pytest.raises(RuleViolation):
-        services.save_pmi(
+        after_meeting.save_pmi(
             db.session, meeting, user, plus=" ", minus=None, interesting=None, now=START
         )
-    services.save_pmi(
+    after_meeting.save_pmi(
         db.session, meeting, user, plus="Bra samtal", minus=None, interesting=None, now=START
     )
-    services.save_pmi(
+    after_meeting.save_pmi(
         db.session,
         meeting,
         user,
@@ -385,7 +388,7 @@ def test_pmi_is_one_per_person_and_meeting_and_not_empty(app, ctx):
         now=START,
     )
     db.session.flush()
-    (feedback,) = services.pmi_for(db.session, [meeting])[meeting.id]
+    (feedback,) = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
     assert (feedback.minus, feedback.interesting) == ("För kort", "Västerås uppföljning")
 
 
@@ -439,7 +442,7 @@ def test_people_without_an_account_answer_from_the_link_in_their_invitation(mail
     mail_app.config["CLOCK"] = lambda: START  # before the meeting: the link works
     with mail_app.app_context():
         meeting = group_meeting(start_demo(), "Botkyrka")
-        count = services.send_invitations(db.session, meeting, now=START, user_id=None)
+        count = invitations.send_invitations(db.session, meeting, now=START, user_id=None)
         db.session.commit()
         meeting_id = meeting.id
     politician = next(
@@ -470,7 +473,7 @@ def test_the_copy_goes_to_the_cohorts_project_lead_when_one_is_named(app):
     login(client, DEMO["coordinator"])
     with app.app_context():
         cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
-        everyone = set(services.project_lead_emails(db.session, cohort))
+        everyone = set(invitations.project_lead_emails(db.session, cohort))
         admin_id = db.session.scalar(sa.select(User.id).where(User.email == DEMO["admin"]))
         cohort_id, template_id = cohort.id, cohort.template_id
     url = f"/omgangar/{cohort_id}/andra"
@@ -493,4 +496,4 @@ def test_the_copy_goes_to_the_cohorts_project_lead_when_one_is_named(app):
     with app.app_context():
         cohort = db.session.get(Cohort, cohort_id)
         assert everyone == {DEMO["coordinator"]}
-        assert services.project_lead_emails(db.session, cohort) == [DEMO["admin"]]
+        assert invitations.project_lead_emails(db.session, cohort) == [DEMO["admin"]]

@@ -12,6 +12,7 @@ from modell.core.models import OutboxMessage
 from modell.core.timeutil import to_local
 from modell.demo_living import LIVING_DESCRIPTION
 from modell.extensions import db
+from modell.meetings import after_meeting, invitations
 from modell.meetings import services as meetings
 from modell.meetings.models import Meeting
 from modell.reminders import services
@@ -161,7 +162,7 @@ def test_the_demo_host_is_reminded_21_days_before_once_at_a_real_smtp_server(mai
 
 def test_a_reminder_whose_condition_is_met_is_skipped_with_the_reason(app, ctx):
     meeting = group_meeting(start_demo(), "Botkyrka")
-    meetings.send_invitations(db.session, meeting, now=START, user_id=None)
+    invitations.send_invitations(db.session, meeting, now=START, user_id=None)
     db.session.commit()
     row = scheduled(meeting, "send_invitation")
     services.process(db.session, row.due_at, app.config)  # the other groups' hosts get theirs
@@ -197,8 +198,8 @@ def test_what_came_due_while_nothing_ran_is_skipped_once_it_no_longer_makes_sens
 
 def test_several_reminders_due_the_same_day_make_one_message(app, ctx):
     meeting = group_meeting(start_demo(), "Botkyrka")  # hosted by Botkyrka
-    meetings.send_invitations(db.session, meeting, now=START, user_id=None)
-    meetings.record_attendance(
+    invitations.send_invitations(db.session, meeting, now=START, user_id=None)
+    after_meeting.record_attendance(
         db.session,
         meeting,
         {i.id for i in meeting.invitations},

@@ -24,6 +24,7 @@ from modell.core.errors import RuleViolation
 from modell.core.models import OutboxMessage
 from modell.core.types import utcnow
 from modell.extensions import db
+from modell.meetings import invitations
 from modell.meetings import services as meetings
 from modell.meetings.models import Meeting
 from modell.organisations.services import load_reference
@@ -72,7 +73,7 @@ def test_invitation_and_answer_links_do_not_show_in_the_outbox_either(app):
         meeting = group_meeting(cohort, "Botkyrka")
         meeting.starts_at = datetime(2019, 3, 14, 9, tzinfo=UTC)
         meeting.ends_at = datetime(2019, 3, 14, 15, tzinfo=UTC)
-        meetings.send_invitations(db.session, meeting, now=START, user_id=None)
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
         admin = db.session.scalar(sa.select(User).where(User.email == DEMO["admin"]))
         with app.test_request_context():
             auth.invite_user(
@@ -464,10 +465,10 @@ def test_an_answer_link_stops_working_when_its_meeting_has_ended(app):
     with app.app_context():
         cohort = start_demo()
         meeting = group_meeting(cohort, "Botkyrka")
-        meetings.send_invitations(db.session, meeting, now=START, user_id=None)
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
         db.session.commit()
         invitation = meeting.invitations[0]
-        token = meetings.answer_token(invitation.id, app.config["SECRET_KEY"])
+        token = invitations.answer_token(invitation.id, app.config["SECRET_KEY"])
         others = [i.person.name for i in meeting.invitations[1:]]
         ends = meeting.ends_at
     client = app.test_client()

@@ -77,3 +77,7 @@ def add_error(form, message, field: str | None = None) -> None:
         target.errors = [*target.errors, str(message)]
     else:
         form.form_errors.append(str(message))
+
+
+class ButtonForm(Form):
+    """A button that changes something: only its CSRF token."""

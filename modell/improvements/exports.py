@@ -143,9 +143,6 @@ def to_xlsx(headings: list[str], rows: list[list], *, title: str) -> bytes:
     sheet.append([inert(h) for h in headings])
     for row in rows:
         sheet.append([inert(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":  # openpyxl reads "'=..." as text, but be sure
-                cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column, heading in enumerate(headings, start=1):

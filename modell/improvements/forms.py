@@ -121,10 +121,6 @@ class EntryForm(VersionedForm):
     next_steps = _text(_l("Next steps"))
 
 
-class ButtonForm(Form):
-    """A button that changes something: only its CSRF token."""
-
-
 class GoodExampleSearchForm(Form):
     class Meta:
         csrf = False

@@ -13,12 +13,12 @@ from modell.cohorts.models import Group, Participation
 from modell.core.access import may_change, require_change, require_view
 from modell.core.clock import now
 from modell.core.errors import RuleViolation
-from modell.core.forms import add_error
+from modell.core.forms import ButtonForm, add_error
 from modell.core.web import rescuable
 from modell.extensions import db
 from modell.improvements import bp, importing
 from modell.improvements import indicators as rules
-from modell.improvements.forms import ButtonForm, ImportForm, IndicatorForm, ValueForm
+from modell.improvements.forms import ImportForm, IndicatorForm, ValueForm
 from modell.improvements.models import Indicator, SharedIndicator, Workspace
 from modell.improvements.routes import _workspace
 

@@ -19,8 +19,9 @@ from modell.improvements.models import (
     IndicatorValue,
     LogEntry,
 )
+from modell.meetings.after_meeting import attendance_by_function
+from modell.meetings.invitations import organisation_ids
 from modell.meetings.models import Invitation, Meeting
-from modell.meetings.services import attendance_by_function, organisation_ids
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
 SORTS = ("name", "group", "step", "results", "latest")

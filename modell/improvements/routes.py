@@ -10,13 +10,12 @@ from modell.cohorts.models import Group, Participation
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
-from modell.core.forms import add_error, options
+from modell.core.forms import ButtonForm, add_error, options
 from modell.core.web import apply_change, rescuable
 from modell.extensions import db
 from modell.improvements import bp, services
 from modell.improvements.forms import (
     BaselineForm,
-    ButtonForm,
     EntryForm,
     GoodExampleSearchForm,
     MentorSessionForm,

@@ -25,7 +25,7 @@ from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
 from modell.core.web import apply_change, rescuable
 from modell.extensions import db
-from modell.meetings import bp, services
+from modell.meetings import after_meeting, bp, invitations, services
 from modell.meetings.forms import (
     CancelForm,
     ChecklistForm,
@@ -77,8 +77,8 @@ def cohort_calendar(cohort_id: int):
         meetings=meetings,
         checklists={m.id: services.checklist(m, day) for m in meetings},
         today=day,
-        pmi=services.pmi_for(db.session, meetings) if current_user.is_staff else {},
-        summary=services.attendance_summary(
+        pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
+        summary=after_meeting.attendance_summary(
             meetings,
             [
                 p
@@ -108,9 +108,9 @@ def group_calendar(group_id: int):
         ),
         checklists={m.id: services.checklist(m, day) for m in meetings},
         today=day,
-        attendance=services.attendance_by_function(held, group.participations),
+        attendance=after_meeting.attendance_by_function(held, group.participations),
         attendance_meetings=held,
-        pmi=services.pmi_for(db.session, meetings) if current_user.is_staff else {},
+        pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         **_labels(),
     )
 
@@ -121,14 +121,14 @@ def group_calendar(group_id: int):
 def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 200):
     forms = forms or {}
     person_id = current_user.person_id
-    invitation = services.invitation_of(meeting, person_id)
+    invitation = invitations.invitation_of(meeting, person_id)
     editable = may_change(current_user, meeting)
     checklist_form = forms.get("checklist")  # a posted form has its choices already
     if checklist_form is None:
         checklist_form = ChecklistForm(obj=meeting)
         _note_taker_choices(checklist_form, meeting)
     response_form = forms.get("response") or ResponseForm(obj=invitation)
-    gathered = services.pmi_for(db.session, [meeting])[meeting.id]
+    gathered = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
     feedback = next((f for f in gathered if f.user_id == current_user.id), None)
     return render_template(
         "meetings/meeting.html",
@@ -142,8 +142,8 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         documentation_form=forms.get("documentation") or DocumentationForm(obj=meeting),
         upload_form=forms.get("upload") or UploadForm(),
         pmi_form=forms.get("pmi") or PmiForm(obj=feedback),
-        may_give_pmi=services.may_give_feedback(meeting, current_user.organisation_id),
-        documents=services.documents_of(db.session, meeting),
+        may_give_pmi=invitations.may_give_feedback(meeting, current_user.organisation_id),
+        documents=after_meeting.documents_of(db.session, meeting),
         pmi=gathered if current_user.is_staff else [],
         invitations=sorted(
             meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name)
@@ -222,7 +222,7 @@ def _note_taker_choices(form: ChecklistForm, meeting: Meeting) -> None:
     form.note_taker_id.choices = options(
         (
             (p.id, f"{p.name} ({p.organisation.name})")
-            for p in services.invitees(db.session, meeting)
+            for p in invitations.invitees(db.session, meeting)
         ),
         blank=True,
     )
@@ -273,7 +273,7 @@ def checklist(meeting_id: int):
 def invite(meeting_id: int):
     meeting = _post(meeting_id)
     apply_change(
-        lambda: services.send_invitations(
+        lambda: invitations.send_invitations(
             db.session, meeting, now=now(), user_id=current_user.id, sender=_sender()
         ),
         lambda count: _("The invitation is sent to %(n)d people.", n=count),
@@ -303,7 +303,7 @@ def cancel(meeting_id: int):
 
 
 def _respond(invitation, form: ResponseForm, user_id: int | None) -> None:
-    services.respond(
+    invitations.respond(
         db.session,
         invitation,
         response=form.response.data,
@@ -319,7 +319,7 @@ def _respond(invitation, form: ResponseForm, user_id: int | None) -> None:
 @login_required
 def respond(meeting_id: int):
     meeting = _post(meeting_id, change=False)
-    invitation = services.invitation_of(meeting, current_user.person_id)
+    invitation = invitations.invitation_of(meeting, current_user.person_id)
     if invitation is None:
         abort(403)
     form = ResponseForm()
@@ -335,10 +335,12 @@ def respond(meeting_id: int):
 @bp.route("/svar/<token>", methods=["GET", "POST"])
 def answer(token: str):
     """Answer from the link in the invitation, without an account: the link is personal."""
-    invitation = services.invitation_for_token(db.session, token, current_app.config["SECRET_KEY"])
+    invitation = invitations.invitation_for_token(
+        db.session, token, current_app.config["SECRET_KEY"]
+    )
     if invitation is None:
         abort(404)
-    if not services.answer_link_open(invitation, now()):
+    if not invitations.answer_link_open(invitation, now()):
         return render_template("meetings/answer_closed.html"), 410
     form = ResponseForm(obj=invitation if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -361,13 +363,11 @@ def attendance(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     require_change(meeting)
     form = DocumentationForm()  # only its CSRF token is used here
-    invitations = sorted(
-        meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name)
-    )
+    invited = sorted(meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name))
     if request.method == "POST" and form.validate_on_submit():
         attended = {int(v) for v in request.form.getlist("attended") if v.isdigit()}
         try:
-            services.record_attendance(
+            after_meeting.record_attendance(
                 db.session, meeting, attended, now=now(), user_id=current_user.id
             )
             return _done(meeting, _("Attendance is recorded."))
@@ -375,7 +375,7 @@ def attendance(meeting_id: int):
             db.session.rollback()
             add_error(form, error.message)
     return render_template(
-        "meetings/attendance.html", meeting=meeting, form=form, invitations=invitations, **_labels()
+        "meetings/attendance.html", meeting=meeting, form=form, invitations=invited, **_labels()
     )
 
 
@@ -387,7 +387,7 @@ def documentation(meeting_id: int):
     form = DocumentationForm()
     if not form.validate_on_submit():
         return _meeting_page(meeting, forms={"documentation": form}, status=400)
-    services.save_documentation(
+    after_meeting.save_documentation(
         db.session,
         meeting,
         minutes=form.minutes.data,
@@ -407,7 +407,7 @@ def upload(meeting_id: int):
         return _meeting_page(meeting, forms={"upload": form}, status=400)
     storage = form.file.data
     try:
-        services.store_document(
+        after_meeting.store_document(
             db.session,
             meeting,
             filename=storage.filename or "",
@@ -438,13 +438,13 @@ def document(document_id: int):
 @login_required
 def pmi(meeting_id: int):
     meeting = _post(meeting_id, change=False)
-    if not services.may_give_feedback(meeting, current_user.organisation_id):
+    if not invitations.may_give_feedback(meeting, current_user.organisation_id):
         abort(403)
     form = PmiForm()
     if not form.validate_on_submit():
         return _meeting_page(meeting, forms={"pmi": form}, status=400)
     try:
-        services.save_pmi(
+        after_meeting.save_pmi(
             db.session,
             meeting,
             current_user,
@@ -464,7 +464,7 @@ def cohort_pmi(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     require_staff()
     meetings = services.meetings_of(db.session, cohort=cohort)
-    gathered = services.pmi_for(db.session, meetings)
+    gathered = after_meeting.pmi_for(db.session, meetings)
     return render_template(
         "meetings/pmi.html",
         cohort=cohort,

@@ -1,29 +1,22 @@
-"""The rules of meetings: the schedule a cohort gets when it starts, rotating hosts, the
-host's checklist and what is late, invitations with calendar entries that stay in step
-(same UID, higher SEQUENCE, CANCEL), answers and attendance by function, documentation,
-Plus – Minus – Intressant, and personal calendar feeds."""
+"""The rules of meetings: the schedule a cohort gets when it starts, rotating hosts, moving and
+cancelling a meeting (everyone invited is told), and the host's checklist with what is late.
+Invitations and answers are in invitations.py; attendance, documentation and Plus – Minus –
+Intressant in after_meeting.py; calendar entries and feeds in calendar.py."""
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from blinker import Namespace
-from flask import current_app, render_template
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session, selectinload
 
-from modell.auth.models import User
-from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
+from modell.cohorts.models import Cohort, Group, MeetingKind
 from modell.cohorts.services import cohort_started, group_saved
-from modell.core import audit, mail
+from modell.core import audit
 from modell.core.errors import RuleViolation, check_version
-from modell.core.files import store_file
 from modell.core.timeutil import (
     EARLIEST,
     LATEST,
@@ -39,13 +32,12 @@ from modell.meetings.calendar import (  # noqa: F401  (part of the meetings serv
     revoke_feed,
     user_for_feed,
 )
+from modell.meetings.invitations import notify_invited, organisation_ids
 from modell.meetings.models import (
     Invitation,
     Meeting,
-    MeetingDocument,
-    PmiFeedback,
 )
-from modell.organisations.models import CORE_FUNCTIONS, Person
+from modell.organisations.models import Person
 
 DEFAULT_START = time(10, 0)
 
@@ -252,7 +244,7 @@ def update_meeting(
     if moved:
         meeting.ical_sequence += 1
         if meeting.invitation_sent_at is not None:
-            _send(session, meeting, now=now, sender=sender, update=True)
+            notify_invited(session, meeting, now=now, sender=sender, update=True)
             informed = True
         meeting_changed.send(meeting, session=session, now=now)
     audit.record(
@@ -283,7 +275,7 @@ def cancel_meeting(
     meeting.ical_sequence += 1
     meeting.updated_at = now
     if meeting.invitation_sent_at is not None:
-        _send(session, meeting, now=now, sender=sender, cancel=True, reason=reason)
+        notify_invited(session, meeting, now=now, sender=sender, cancel=True, reason=reason)
     meeting_changed.send(meeting, session=session, now=now)
     audit.record(
         session, now=now, user_id=user_id, action="meeting_cancelled", obj=meeting, reason=reason
@@ -391,426 +383,3 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
         )
         for key, label, done, due in rows
     ]
-
-
-# --- invitations ------------------------------------------------------------------------------
-
-
-def may_give_feedback(meeting: Meeting, organisation_id: int | None) -> bool:
-    """Plus – Minus – Intressant comes from the people of the meeting's organisations."""
-    return (
-        meeting.status != "cancelled"
-        and organisation_id is not None
-        and organisation_id in organisation_ids(meeting)
-    )
-
-
-def organisation_ids(meeting: Meeting) -> set[int]:
-    """The organisations a meeting is for: its group (participants, mentors, support
-    organisations) or, for a cohort-wide meeting, everyone in the cohort."""
-    participations = (
-        meeting.group.participations if meeting.group else meeting.cohort.participations
-    )
-    return {p.organisation_id for p in participations if p.status in ("active", "completed")}
-
-
-def invitees(session: Session, meeting: Meeting) -> list[Person]:
-    """Every active person of the meeting's organisations (and an audience, if the meeting
-    kind has one, like the strategists' preparatory meeting)."""
-    stmt = sa.select(Person).where(
-        Person.organisation_id.in_(organisation_ids(meeting)),
-        Person.active.is_(True),
-        Person.email.is_not(None),
-    )
-    if meeting.kind.audience:
-        stmt = stmt.where(Person.function == meeting.kind.audience)
-    return list(session.scalars(stmt.order_by(Person.organisation_id, Person.name)))
-
-
-def project_lead_emails(session: Session, cohort: Cohort) -> list[str]:
-    if cohort.project_lead_id:
-        lead = session.get(User, cohort.project_lead_id)
-        return [lead.email] if lead else []
-    return list(
-        session.scalars(
-            sa.select(User.email)
-            .where(User.role == "coordinator", User.active.is_(True))
-            .order_by(User.id)
-        )
-    )
-
-
-def send_invitations(
-    session: Session, meeting: Meeting, *, now: datetime, user_id: int | None, sender: str = ""
-) -> int:
-    """The host sends the invitation: every invitee gets the agenda and a calendar entry,
-    and SKR's project lead a copy. Sending again reaches people added since."""
-    if meeting.status == "cancelled":
-        raise RuleViolation(_l("The meeting is cancelled."))
-    if meeting.starts_at is None:
-        raise RuleViolation(_l("Set the date and time before sending the invitation."))
-    known = {i.person_id for i in meeting.invitations}
-    for person in invitees(session, meeting):
-        if person.id not in known:
-            meeting.invitations.append(Invitation(person=person))
-    session.flush()
-    first = meeting.invitation_sent_at is None
-    count = _send(session, meeting, now=now, sender=sender, only_new=not first)
-    if first:
-        for email in project_lead_emails(session, meeting.cohort):
-            _queue_one(
-                session,
-                meeting,
-                email,
-                None,
-                now=now,
-                sender=sender,
-                kind="meeting_invitation_copy",
-                copy=True,
-            )
-    meeting.invitation_sent_at = meeting.invitation_sent_at or now
-    audit.record(
-        session,
-        now=now,
-        user_id=user_id,
-        action="meeting_invitation_sent",
-        obj=meeting,
-        recipients=count,
-    )
-    return count
-
-
-def _send(
-    session: Session,
-    meeting: Meeting,
-    *,
-    now: datetime,
-    sender: str,
-    update: bool = False,
-    cancel: bool = False,
-    reason: str | None = None,
-    only_new: bool = False,
-) -> int:
-    count = 0
-    for invitation in meeting.invitations:
-        if only_new and invitation.sent_sequence is not None:
-            continue
-        _queue_one(
-            session,
-            meeting,
-            invitation.person.email,
-            invitation.person,
-            invitation=invitation,
-            now=now,
-            sender=sender,
-            update=update,
-            cancel=cancel,
-            reason=reason,
-        )
-        invitation.sent_sequence = meeting.ical_sequence
-        count += 1
-    return count
-
-
-def _queue_one(
-    session: Session,
-    meeting: Meeting,
-    email: str,
-    person: Person | None,
-    *,
-    now: datetime,
-    sender: str,
-    kind: str = "meeting_invitation",
-    update: bool = False,
-    cancel: bool = False,
-    reason: str | None = None,
-    copy: bool = False,
-    invitation: Invitation | None = None,
-) -> None:
-    method = "CANCEL" if cancel else "REQUEST"
-    with force_locale("sv"):
-        if cancel:
-            subject = _("Cancelled: %(title)s", title=meeting.title)
-        elif update:
-            subject = _("Changed: %(title)s", title=meeting.title)
-        elif copy:
-            subject = _("Copy of the invitation: %(title)s", title=meeting.title)
-        else:
-            subject = _("Invitation: %(title)s", title=meeting.title)
-        # Built by hand: mail is also sent outside a request (the scheduler), where url_for
-        # has no host to build from.
-        base = current_app.config["BASE_URL"].rstrip("/")
-        meeting_url = f"{base}/moten/{meeting.id}"
-        answer_url = None
-        if invitation is not None:
-            token = answer_token(invitation.id, current_app.config["SECRET_KEY"])
-            answer_url = f"{base}/moten/svar/{token}"
-        context = {
-            "meeting_url": meeting_url,
-            "answer_url": answer_url,
-            "meeting": meeting,
-            "person": person,
-            "update": update,
-            "cancel": cancel,
-            "reason": reason,
-            "copy": copy,
-            "when": _when(meeting),
-        }
-        text = render_template("emails/meeting.txt", **context)
-    ics = calendar_for(
-        [meeting], method=method, now=now, organizer=sender, attendee=None if copy else email
-    )
-    mail.queue(
-        session,
-        now=now,
-        kind=kind if not (update or cancel) else f"meeting_{method.lower()}",
-        to=email,
-        subject=subject,
-        text=text,
-        attachments=[mail.Attachment("invite.ics", f"text/calendar; method={method}", ics)],
-    )
-
-
-def _when(meeting: Meeting) -> str:
-    if meeting.starts_at is None:
-        return ""
-    start, end = to_local(meeting.starts_at), to_local(meeting.ends_at or meeting.starts_at)
-    return f"{start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
-
-
-# --- answers, attendance, documentation, feedback -----------------------------------------------
-
-
-_ANSWER_SALT = "modell-meeting-answer"
-
-
-def answer_token(invitation_id: int, secret_key: str) -> str:
-    """The personal link in the invitation: people without an account answer with it."""
-    return URLSafeSerializer(secret_key, salt=_ANSWER_SALT).dumps(invitation_id)
-
-
-def invitation_for_token(session: Session, token: str, secret_key: str) -> Invitation | None:
-    try:
-        invitation_id = URLSafeSerializer(secret_key, salt=_ANSWER_SALT).loads(token)
-    except BadSignature:
-        return None
-    return session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
-
-
-def answer_link_open(invitation: Invitation, now: datetime) -> bool:
-    """An answer link works until its meeting has ended; afterwards there is nothing to
-    answer, and a link found in an old mail must not keep opening a page."""
-    meeting = invitation.meeting
-    end = meeting.ends_at or meeting.starts_at
-    return end is None or now < end
-
-
-def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
-    return next((i for i in meeting.invitations if i.person_id == person_id), None)
-
-
-def respond(
-    session: Session,
-    invitation: Invitation,
-    *,
-    response: str,
-    diet: str | None,
-    needs_hearing_loop: bool,
-    other_needs: str | None,
-    now: datetime,
-    user_id: int | None,
-) -> None:
-    if response not in ("yes", "no"):
-        raise RuleViolation(_l("Answer yes or no."), field="response")
-    if invitation.meeting.status == "cancelled":
-        raise RuleViolation(_l("The meeting is cancelled."))
-    invitation.response = response
-    invitation.responded_at = now
-    invitation.diet = (diet or "").strip() or None
-    invitation.needs_hearing_loop = bool(needs_hearing_loop)
-    invitation.other_needs = (other_needs or "").strip() or None
-    audit.record(
-        session,
-        now=now,
-        user_id=user_id,
-        action="invitation_answered",
-        obj=invitation,
-        response=response,
-    )
-
-
-def record_attendance(
-    session: Session, meeting: Meeting, attended: set[int], *, now: datetime, user_id: int | None
-) -> None:
-    """After the meeting the host records who took part (invitation ids)."""
-    if meeting.starts_at is not None and now < meeting.starts_at:
-        raise RuleViolation(_l("Attendance is recorded once the meeting has begun."))
-    for invitation in meeting.invitations:
-        invitation.attended = invitation.id in attended
-    if meeting.status == "planned":
-        meeting.status = "held"
-    audit.record(
-        session,
-        now=now,
-        user_id=user_id,
-        action="attendance_recorded",
-        obj=meeting,
-        attended=len(attended),
-    )
-
-
-@dataclass
-class AttendanceRow:
-    organisation: str
-    role: str
-    organisation_id: int
-    # meeting id -> {function: attended?} for the three core functions
-    by_meeting: dict[int, dict[str, bool]]
-
-
-def attendance_by_function(
-    meetings: list[Meeting], participations: list[Participation]
-) -> list[AttendanceRow]:
-    """For each organisation and meeting: did its politician, manager and strategist take
-    part? Involving all three is what makes the programme work."""
-    present: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for m in meetings:
-        for inv in m.invitations:
-            if inv.attended:
-                present[(inv.person.organisation_id, m.id)].add(inv.person.function)
-    rows = []
-    for p in sorted(participations, key=lambda p: (p.role != "benchmarking", p.organisation.name)):
-        rows.append(
-            AttendanceRow(
-                p.organisation.name,
-                p.role,
-                p.organisation_id,
-                {
-                    m.id: {f: f in present[(p.organisation_id, m.id)] for f in CORE_FUNCTIONS}
-                    for m in meetings
-                },
-            )
-        )
-    return rows
-
-
-def attendance_summary(
-    meetings: list[Meeting], participations: list[Participation]
-) -> list[tuple[str, str, dict]]:
-    """For the cohort: per organisation and function, in how many of the held meetings it
-    was invited to that function took part: (organisation, role, {function: (came, held)})."""
-    held = [m for m in meetings if m.status == "held"]
-    invited = {m.id: organisation_ids(m) for m in held}
-    summary = []
-    for row in attendance_by_function(held, participations):
-        concerned = [m for m in held if row.organisation_id in invited[m.id]]
-        summary.append(
-            (
-                row.organisation,
-                row.role,
-                {
-                    f: (sum(1 for m in concerned if row.by_meeting[m.id][f]), len(concerned))
-                    for f in CORE_FUNCTIONS
-                },
-            )
-        )
-    return summary
-
-
-def save_documentation(
-    session: Session,
-    meeting: Meeting,
-    *,
-    minutes: str | None,
-    decisions: str | None,
-    now: datetime,
-    user_id: int | None,
-) -> None:
-    meeting.minutes = (minutes or "").strip() or None
-    meeting.decisions = (decisions or "").strip() or None
-    meeting.updated_at = now
-    audit.record(session, now=now, user_id=user_id, action="meeting_documented", obj=meeting)
-
-
-def store_document(
-    session: Session,
-    meeting: Meeting,
-    *,
-    filename: str,
-    content: bytes,
-    folder: Path,
-    max_bytes: int,
-    now: datetime,
-    user_id: int | None,
-) -> MeetingDocument:
-    """Keep a file outside the database, under a random name; only its record is a row."""
-    stored = store_file(filename, content, folder=folder, max_bytes=max_bytes)
-    document = MeetingDocument(
-        meeting_id=meeting.id,
-        filename=stored.filename,
-        stored_name=stored.stored_name,
-        mimetype=stored.mimetype,
-        size=stored.size,
-        uploaded_by_id=user_id,
-        uploaded_at=now,
-    )
-    session.add(document)
-    audit.record(
-        session,
-        now=now,
-        user_id=user_id,
-        action="document_added",
-        obj=meeting,
-        filename=document.filename,
-    )
-    return document
-
-
-def documents_of(session: Session, meeting: Meeting) -> list[MeetingDocument]:
-    return list(
-        session.scalars(
-            sa.select(MeetingDocument)
-            .where(MeetingDocument.meeting_id == meeting.id)
-            .order_by(MeetingDocument.uploaded_at)
-        )
-    )
-
-
-def save_pmi(
-    session: Session,
-    meeting: Meeting,
-    user: User,
-    *,
-    plus: str | None,
-    minus: str | None,
-    interesting: str | None,
-    now: datetime,
-) -> PmiFeedback:
-    """Plus – Minus – Intressant: one per person and meeting, changed by sending it again."""
-    if not any((x or "").strip() for x in (plus, minus, interesting)):
-        raise RuleViolation(_l("Write at least one of plus, minus and interesting."), field="plus")
-    feedback = session.scalar(
-        sa.select(PmiFeedback).where(
-            PmiFeedback.meeting_id == meeting.id, PmiFeedback.user_id == user.id
-        )
-    )
-    if feedback is None:
-        feedback = PmiFeedback(meeting_id=meeting.id, user_id=user.id, created_at=now)
-        session.add(feedback)
-    feedback.plus = (plus or "").strip() or None
-    feedback.minus = (minus or "").strip() or None
-    feedback.interesting = (interesting or "").strip() or None
-    feedback.updated_at = now
-    return feedback
-
-
-def pmi_for(session: Session, meetings: list[Meeting]) -> dict[int, list[PmiFeedback]]:
-    ids = [m.id for m in meetings]
-    gathered: dict[int, list[PmiFeedback]] = defaultdict(list)
-    for f in session.scalars(
-        sa.select(PmiFeedback)
-        .where(PmiFeedback.meeting_id.in_(ids))
-        .order_by(PmiFeedback.created_at)
-    ):
-        gathered[f.meeting_id].append(f)
-    return gathered

@@ -13,7 +13,3 @@ class ReminderSettingsForm(Form):
             "Interesting. Reminders to hosts and of the result presentation always come."
         ),
     )
-
-
-class ButtonForm(Form):
-    pass

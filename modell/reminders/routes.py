@@ -5,11 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from modell.core.clock import now
-from modell.core.errors import RuleViolation
-from modell.core.forms import add_error
+from modell.core.forms import ButtonForm
 from modell.extensions import db
 from modell.reminders import bp, services
-from modell.reminders.forms import ButtonForm, ReminderSettingsForm
+from modell.reminders.forms import ReminderSettingsForm
 
 
 @bp.route("/aviseringar")
@@ -34,18 +33,10 @@ def mark_read():
 def settings():
     form = ReminderSettingsForm(obj=current_user)
     if form.validate_on_submit():
-        try:
-            services.save_settings(
-                current_user,
-                optional_reminders=form.optional_reminders.data,
-                reminder_mail=current_user.reminder_mail,
-            )
-            db.session.commit()
-            flash(_("Your reminder settings are saved."), "success")
-            return redirect(url_for("reminders.settings"))
-        except RuleViolation as error:
-            db.session.rollback()
-            add_error(form, error.message, error.field)
+        services.save_settings(current_user, optional_reminders=form.optional_reminders.data)
+        db.session.commit()
+        flash(_("Your reminder settings are saved."), "success")
+        return redirect(url_for("reminders.settings"))
     return render_template("reminders/settings.html", form=form)
 
 

@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import render_template
@@ -25,15 +25,16 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from modell.auth.models import User
-from modell.cohorts.models import Group, MeetingKind, Participation, ReminderRule
+from modell.cohorts.models import Cohort, Group, Participation, ReminderRule
 from modell.core import mail
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import local_to_utc, to_local
 from modell.core.web import timespan
 from modell.improvements.models import ImprovementWork, LogEntry
 from modell.meetings.calendar import calendar_for
+from modell.meetings.invitations import invitees
 from modell.meetings.models import Meeting, MeetingDocument, PmiFeedback
-from modell.meetings.services import invitees, meeting_changed
+from modell.meetings.services import meeting_changed
 from modell.organisations.models import Organisation, Person
 from modell.reminders.models import (
     Notification,
@@ -156,8 +157,6 @@ def _on_meeting_changed(meeting: Meeting, *, session: Session, now: datetime) ->
 
 def plan_all(session: Session, *, now: datetime) -> int:
     """Plan every meeting of every running cohort (for data from before the scheduler)."""
-    from modell.cohorts.models import Cohort
-
     meetings = session.scalars(
         sa.select(Meeting)
         .join(Cohort, Meeting.cohort_id == Cohort.id)
@@ -258,9 +257,14 @@ def _attach_users(session: Session, found: list[Recipient]) -> None:
 
 
 def skip_reason(
-    session: Session, rule: ReminderRule, meeting: Meeting, recipient: Recipient
+    session: Session,
+    rule: ReminderRule,
+    meeting: Meeting,
+    recipient: Recipient,
+    previous: Meeting | None,
 ) -> str | None:
-    """Why this recipient does not get the reminder (None: it goes out)."""
+    """Why this recipient does not get the reminder (None: it goes out). `previous` is the
+    meeting before this one (for "nothing written since the previous meeting")."""
     condition = rule.condition
     if condition == "invitation_not_sent" and meeting.invitation_sent_at is not None:
         return "invitation_sent"
@@ -281,7 +285,6 @@ def skip_reason(
         if given:
             return "feedback_given"
     if condition == "no_entry_since_previous":
-        previous = previous_meeting(session, meeting)
         if previous is None or previous.starts_at is None:
             return "no_previous_meeting"
         since = to_local(previous.starts_at).date()
@@ -396,6 +399,7 @@ class _Item:
     delivery: ReminderDelivery
     rule: ReminderRule
     meeting: Meeting
+    organisation: Organisation | None
 
 
 def process(session: Session, now: datetime, config: Mapping, *, limit: int = BATCH) -> Summary:
@@ -427,11 +431,10 @@ def _process_batch(
         try:
             with session.begin_nested():
                 _decide(session, row, now, summary, outgoing, recipients_by_email)
-        except Exception as error:  # a broken row fails alone
+        except Exception:  # a broken row fails alone
             log.exception("reminder %s failed", row.id)
             row.state, row.reason, row.processed_at = "done", "error", now
             summary.failed += 1
-            _ = error
     for email, items in outgoing.items():
         recipient = recipients_by_email[email]
         try:
@@ -445,8 +448,8 @@ def _process_batch(
         except Exception as error:  # a template error, an odd address: this person only
             log.exception("reminder message to %s failed", email)
             for item in items:
-                failed = session.get(ReminderDelivery, item.delivery.id) or item.delivery
-                failed.state, failed.last_error = "failed", f"{type(error).__name__}: {error}"
+                item.delivery.state = "failed"
+                item.delivery.last_error = f"{type(error).__name__}: {error}"
             summary.failed += len(items)
 
 
@@ -478,9 +481,10 @@ def _decide(
     people = [r for r in recipients(session, rule, meeting) if r.email not in done]
     if not people and not done:
         row.reason = "no_recipients"
+    previous = previous_meeting(session, meeting) if rule.condition else None
     for recipient in people:
         summary.due += 1
-        reason = "too_late" if late else skip_reason(session, rule, meeting, recipient)
+        reason = "too_late" if late else skip_reason(session, rule, meeting, recipient, previous)
         delivery = ReminderDelivery(
             scheduled_id=row.id,
             rule_id=rule.id,
@@ -510,7 +514,7 @@ def _decide(
                     created_at=now,
                 )
             )
-        outgoing[recipient.email].append(_Item(delivery, rule, meeting))
+        outgoing[recipient.email].append(_Item(delivery, rule, meeting, recipient.organisation))
         known = recipients_by_email.setdefault(recipient.email, recipient)
         known.cc = sorted(set(known.cc) | set(recipient.cc))
 
@@ -545,8 +549,7 @@ def _message(
                     "meeting": item.meeting,
                     "when": timespan(item.meeting.starts_at, item.meeting.ends_at),
                     "url": f"{base}/moten/{item.meeting.id}",
-                    "organisation": item.delivery.organisation_id
-                    and session.get(Organisation, item.delivery.organisation_id).name,
+                    "organisation": item.organisation.name if item.organisation else None,
                 }
             )
         if len(entries) == 1:
@@ -591,14 +594,6 @@ def due_with_recipients(session: Session, at: datetime) -> list[DueLine]:
     return [DueLine(s, recipients(session, s.rule, s.meeting)) for s in due(session, at)]
 
 
-def kind_name(session: Session, key: str) -> str:
-    return session.scalar(sa.select(MeetingKind.name).where(MeetingKind.key == key).limit(1)) or key
-
-
-def local_day(moment: datetime) -> date:
-    return to_local(moment).date()
-
-
 # --- the notifications page -------------------------------------------------------------------
 
 
@@ -629,10 +624,5 @@ def mark_read(session: Session, user_id: int, *, now: datetime) -> int:
     ).rowcount
 
 
-def save_settings(user: User, *, optional_reminders: bool, reminder_mail: str) -> None:
-    if reminder_mail not in ("immediate", "weekly"):
-        from modell.core.errors import RuleViolation
-
-        raise RuleViolation(_("Choose how reminders come by e-mail."), field="reminder_mail")
+def save_settings(user: User, *, optional_reminders: bool) -> None:
     user.optional_reminders = bool(optional_reminders)
-    user.reminder_mail = reminder_mail

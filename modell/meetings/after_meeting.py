@@ -1,0 +1,201 @@
+"""After a meeting: who took part (by function), the documentation the host posts, and each
+participant's Plus – Minus – Intressant."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from modell.auth.models import User
+from modell.cohorts.models import Participation
+from modell.core import audit
+from modell.core.errors import RuleViolation
+from modell.core.files import store_file
+from modell.meetings.invitations import organisation_ids
+from modell.meetings.models import (
+    Meeting,
+    MeetingDocument,
+    PmiFeedback,
+)
+from modell.organisations.models import CORE_FUNCTIONS
+
+
+def record_attendance(
+    session: Session, meeting: Meeting, attended: set[int], *, now: datetime, user_id: int | None
+) -> None:
+    """After the meeting the host records who took part (invitation ids)."""
+    if meeting.starts_at is not None and now < meeting.starts_at:
+        raise RuleViolation(_l("Attendance is recorded once the meeting has begun."))
+    for invitation in meeting.invitations:
+        invitation.attended = invitation.id in attended
+    if meeting.status == "planned":
+        meeting.status = "held"
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="attendance_recorded",
+        obj=meeting,
+        attended=len(attended),
+    )
+
+
+@dataclass
+class AttendanceRow:
+    organisation: str
+    role: str
+    organisation_id: int
+    # meeting id -> {function: attended?} for the three core functions
+    by_meeting: dict[int, dict[str, bool]]
+
+
+def attendance_by_function(
+    meetings: list[Meeting], participations: list[Participation]
+) -> list[AttendanceRow]:
+    """For each organisation and meeting: did its politician, manager and strategist take
+    part? Involving all three is what makes the programme work."""
+    present: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for m in meetings:
+        for inv in m.invitations:
+            if inv.attended:
+                present[(inv.person.organisation_id, m.id)].add(inv.person.function)
+    rows = []
+    for p in sorted(participations, key=lambda p: (p.role != "benchmarking", p.organisation.name)):
+        rows.append(
+            AttendanceRow(
+                p.organisation.name,
+                p.role,
+                p.organisation_id,
+                {
+                    m.id: {f: f in present[(p.organisation_id, m.id)] for f in CORE_FUNCTIONS}
+                    for m in meetings
+                },
+            )
+        )
+    return rows
+
+
+def attendance_summary(
+    meetings: list[Meeting], participations: list[Participation]
+) -> list[tuple[str, str, dict]]:
+    """For the cohort: per organisation and function, in how many of the held meetings it
+    was invited to that function took part: (organisation, role, {function: (came, held)})."""
+    held = [m for m in meetings if m.status == "held"]
+    invited = {m.id: organisation_ids(m) for m in held}
+    summary = []
+    for row in attendance_by_function(held, participations):
+        concerned = [m for m in held if row.organisation_id in invited[m.id]]
+        summary.append(
+            (
+                row.organisation,
+                row.role,
+                {
+                    f: (sum(1 for m in concerned if row.by_meeting[m.id][f]), len(concerned))
+                    for f in CORE_FUNCTIONS
+                },
+            )
+        )
+    return summary
+
+
+def save_documentation(
+    session: Session,
+    meeting: Meeting,
+    *,
+    minutes: str | None,
+    decisions: str | None,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    meeting.minutes = (minutes or "").strip() or None
+    meeting.decisions = (decisions or "").strip() or None
+    meeting.updated_at = now
+    audit.record(session, now=now, user_id=user_id, action="meeting_documented", obj=meeting)
+
+
+def store_document(
+    session: Session,
+    meeting: Meeting,
+    *,
+    filename: str,
+    content: bytes,
+    folder: Path,
+    max_bytes: int,
+    now: datetime,
+    user_id: int | None,
+) -> MeetingDocument:
+    """Keep a file outside the database, under a random name; only its record is a row."""
+    stored = store_file(filename, content, folder=folder, max_bytes=max_bytes)
+    document = MeetingDocument(
+        meeting_id=meeting.id,
+        filename=stored.filename,
+        stored_name=stored.stored_name,
+        mimetype=stored.mimetype,
+        size=stored.size,
+        uploaded_by_id=user_id,
+        uploaded_at=now,
+    )
+    session.add(document)
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="document_added",
+        obj=meeting,
+        filename=document.filename,
+    )
+    return document
+
+
+def documents_of(session: Session, meeting: Meeting) -> list[MeetingDocument]:
+    return list(
+        session.scalars(
+            sa.select(MeetingDocument)
+            .where(MeetingDocument.meeting_id == meeting.id)
+            .order_by(MeetingDocument.uploaded_at)
+        )
+    )
+
+
+def save_pmi(
+    session: Session,
+    meeting: Meeting,
+    user: User,
+    *,
+    plus: str | None,
+    minus: str | None,
+    interesting: str | None,
+    now: datetime,
+) -> PmiFeedback:
+    """Plus – Minus – Intressant: one per person and meeting, changed by sending it again."""
+    if not any((x or "").strip() for x in (plus, minus, interesting)):
+        raise RuleViolation(_l("Write at least one of plus, minus and interesting."), field="plus")
+    feedback = session.scalar(
+        sa.select(PmiFeedback).where(
+            PmiFeedback.meeting_id == meeting.id, PmiFeedback.user_id == user.id
+        )
+    )
+    if feedback is None:
+        feedback = PmiFeedback(meeting_id=meeting.id, user_id=user.id, created_at=now)
+        session.add(feedback)
+    feedback.plus = (plus or "").strip() or None
+    feedback.minus = (minus or "").strip() or None
+    feedback.interesting = (interesting or "").strip() or None
+    feedback.updated_at = now
+    return feedback
+
+
+def pmi_for(session: Session, meetings: list[Meeting]) -> dict[int, list[PmiFeedback]]:
+    ids = [m.id for m in meetings]
+    gathered: dict[int, list[PmiFeedback]] = defaultdict(list)
+    for f in session.scalars(
+        sa.select(PmiFeedback)
+        .where(PmiFeedback.meeting_id.in_(ids))
+        .order_by(PmiFeedback.created_at)
+    ):
+        gathered[f.meeting_id].append(f)
+    return gathered

@@ -1,0 +1,272 @@
+"""Invitations: who is invited, the host sending the agenda with a calendar entry (a copy to
+SKR's project lead), changes and cancellations that follow, and the answers, also through
+the personal link for people without an account."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from modell.auth.models import User
+from modell.cohorts.models import Cohort
+from modell.core import audit, mail
+from modell.core.errors import RuleViolation
+from modell.core.timeutil import (
+    to_local,
+)
+from modell.meetings.calendar import calendar_for
+from modell.meetings.models import (
+    Invitation,
+    Meeting,
+)
+from modell.organisations.models import Person
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def may_give_feedback(meeting: Meeting, organisation_id: int | None) -> bool:
+    """Plus – Minus – Intressant comes from the people of the meeting's organisations."""
+    return (
+        meeting.status != "cancelled"
+        and organisation_id is not None
+        and organisation_id in organisation_ids(meeting)
+    )
+
+
+def organisation_ids(meeting: Meeting) -> set[int]:
+    """The organisations a meeting is for: its group (participants, mentors, support
+    organisations) or, for a cohort-wide meeting, everyone in the cohort."""
+    participations = (
+        meeting.group.participations if meeting.group else meeting.cohort.participations
+    )
+    return {p.organisation_id for p in participations if p.status in ("active", "completed")}
+
+
+def invitees(session: Session, meeting: Meeting) -> list[Person]:
+    """Every active person of the meeting's organisations (and an audience, if the meeting
+    kind has one, like the strategists' preparatory meeting)."""
+    stmt = sa.select(Person).where(
+        Person.organisation_id.in_(organisation_ids(meeting)),
+        Person.active.is_(True),
+        Person.email.is_not(None),
+    )
+    if meeting.kind.audience:
+        stmt = stmt.where(Person.function == meeting.kind.audience)
+    return list(session.scalars(stmt.order_by(Person.organisation_id, Person.name)))
+
+
+def project_lead_emails(session: Session, cohort: Cohort) -> list[str]:
+    if cohort.project_lead_id:
+        lead = session.get(User, cohort.project_lead_id)
+        return [lead.email] if lead else []
+    return list(
+        session.scalars(
+            sa.select(User.email)
+            .where(User.role == "coordinator", User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def send_invitations(
+    session: Session, meeting: Meeting, *, now: datetime, user_id: int | None, sender: str = ""
+) -> int:
+    """The host sends the invitation: every invitee gets the agenda and a calendar entry,
+    and SKR's project lead a copy. Sending again reaches people added since."""
+    if meeting.status == "cancelled":
+        raise RuleViolation(_l("The meeting is cancelled."))
+    if meeting.starts_at is None:
+        raise RuleViolation(_l("Set the date and time before sending the invitation."))
+    known = {i.person_id for i in meeting.invitations}
+    for person in invitees(session, meeting):
+        if person.id not in known:
+            meeting.invitations.append(Invitation(person=person))
+    session.flush()
+    first = meeting.invitation_sent_at is None
+    count = notify_invited(session, meeting, now=now, sender=sender, only_new=not first)
+    if first:
+        for email in project_lead_emails(session, meeting.cohort):
+            _queue_one(
+                session,
+                meeting,
+                email,
+                None,
+                now=now,
+                sender=sender,
+                kind="meeting_invitation_copy",
+                copy=True,
+            )
+    meeting.invitation_sent_at = meeting.invitation_sent_at or now
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="meeting_invitation_sent",
+        obj=meeting,
+        recipients=count,
+    )
+    return count
+
+
+def notify_invited(
+    session: Session,
+    meeting: Meeting,
+    *,
+    now: datetime,
+    sender: str,
+    update: bool = False,
+    cancel: bool = False,
+    reason: str | None = None,
+    only_new: bool = False,
+) -> int:
+    count = 0
+    for invitation in meeting.invitations:
+        if only_new and invitation.sent_sequence is not None:
+            continue
+        _queue_one(
+            session,
+            meeting,
+            invitation.person.email,
+            invitation.person,
+            invitation=invitation,
+            now=now,
+            sender=sender,
+            update=update,
+            cancel=cancel,
+            reason=reason,
+        )
+        invitation.sent_sequence = meeting.ical_sequence
+        count += 1
+    return count
+
+
+def _queue_one(
+    session: Session,
+    meeting: Meeting,
+    email: str,
+    person: Person | None,
+    *,
+    now: datetime,
+    sender: str,
+    kind: str = "meeting_invitation",
+    update: bool = False,
+    cancel: bool = False,
+    reason: str | None = None,
+    copy: bool = False,
+    invitation: Invitation | None = None,
+) -> None:
+    method = "CANCEL" if cancel else "REQUEST"
+    with force_locale("sv"):
+        if cancel:
+            subject = _("Cancelled: %(title)s", title=meeting.title)
+        elif update:
+            subject = _("Changed: %(title)s", title=meeting.title)
+        elif copy:
+            subject = _("Copy of the invitation: %(title)s", title=meeting.title)
+        else:
+            subject = _("Invitation: %(title)s", title=meeting.title)
+        # Built by hand: mail is also sent outside a request (the scheduler), where url_for
+        # has no host to build from.
+        base = current_app.config["BASE_URL"].rstrip("/")
+        meeting_url = f"{base}/moten/{meeting.id}"
+        answer_url = None
+        if invitation is not None:
+            token = answer_token(invitation.id, current_app.config["SECRET_KEY"])
+            answer_url = f"{base}/moten/svar/{token}"
+        context = {
+            "meeting_url": meeting_url,
+            "answer_url": answer_url,
+            "meeting": meeting,
+            "person": person,
+            "update": update,
+            "cancel": cancel,
+            "reason": reason,
+            "copy": copy,
+            "when": _when(meeting),
+        }
+        text = render_template("emails/meeting.txt", **context)
+    ics = calendar_for(
+        [meeting], method=method, now=now, organizer=sender, attendee=None if copy else email
+    )
+    mail.queue(
+        session,
+        now=now,
+        kind=kind if not (update or cancel) else f"meeting_{method.lower()}",
+        to=email,
+        subject=subject,
+        text=text,
+        attachments=[mail.Attachment("invite.ics", f"text/calendar; method={method}", ics)],
+    )
+
+
+def _when(meeting: Meeting) -> str:
+    if meeting.starts_at is None:
+        return ""
+    start, end = to_local(meeting.starts_at), to_local(meeting.ends_at or meeting.starts_at)
+    return f"{start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
+
+
+# --- answers, attendance, documentation, feedback -----------------------------------------------
+
+
+_ANSWER_SALT = "modell-meeting-answer"
+
+
+def answer_token(invitation_id: int, secret_key: str) -> str:
+    """The personal link in the invitation: people without an account answer with it."""
+    return URLSafeSerializer(secret_key, salt=_ANSWER_SALT).dumps(invitation_id)
+
+
+def invitation_for_token(session: Session, token: str, secret_key: str) -> Invitation | None:
+    try:
+        invitation_id = URLSafeSerializer(secret_key, salt=_ANSWER_SALT).loads(token)
+    except BadSignature:
+        return None
+    return session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+
+
+def answer_link_open(invitation: Invitation, now: datetime) -> bool:
+    """An answer link works until its meeting has ended; afterwards there is nothing to
+    answer, and a link found in an old mail must not keep opening a page."""
+    meeting = invitation.meeting
+    end = meeting.ends_at or meeting.starts_at
+    return end is None or now < end
+
+
+def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
+    return next((i for i in meeting.invitations if i.person_id == person_id), None)
+
+
+def respond(
+    session: Session,
+    invitation: Invitation,
+    *,
+    response: str,
+    diet: str | None,
+    needs_hearing_loop: bool,
+    other_needs: str | None,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    if response not in ("yes", "no"):
+        raise RuleViolation(_l("Answer yes or no."), field="response")
+    if invitation.meeting.status == "cancelled":
+        raise RuleViolation(_l("The meeting is cancelled."))
+    invitation.response = response
+    invitation.responded_at = now
+    invitation.diet = (diet or "").strip() or None
+    invitation.needs_hearing_loop = bool(needs_hearing_loop)
+    invitation.other_needs = (other_needs or "").strip() or None
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="invitation_answered",
+        obj=invitation,
+        response=response,
+    )
