@@ -47,6 +47,13 @@ class Config:
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
             "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "modell@localhost"),
             "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+            # A failed attempt waits 1, 2, 4, ... minutes (capped at an hour); after the last
+            # the message is failed and shown in the outbox, where staff can retry it.
+            "MAIL_RETRY_BASE_SECONDS": float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "60")),
+            "MAIL_RETRY_MAX_SECONDS": float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600")),
+            "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 15),
+            # A message claimed by a process that died is taken up again after this long.
+            "MAIL_CLAIM_TIMEOUT_SECONDS": float(os.environ.get("MAIL_CLAIM_TIMEOUT_SECONDS", "600")),
             # The address links in mails point to (no request exists in the scheduler).
             "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
             # Languages and time: Swedish first, shown in Stockholm time, stored in UTC.
@@ -87,9 +94,10 @@ class Config:
             "KOLADA_TIMEOUT": float(os.environ.get("KOLADA_TIMEOUT", "10")),
             # Seconds between two passes of the background worker (mail, reset links).
             "WORKER_POLL_SECONDS": float(os.environ.get("WORKER_POLL_SECONDS", "3")),
-            # The scheduler: a tick every minute; a dead leader's lease lapses within two.
+            # The scheduler: a tick every minute; the leader renews its lease three times per
+            # lease period, so a dead leader's work is taken up within one tick.
             "SCHEDULER_TICK_SECONDS": float(os.environ.get("SCHEDULER_TICK_SECONDS", "60")),
-            "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", "90")),
+            "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", "45")),
             "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 20),
             # A request larger than the largest file (and its form) is refused with 413.
             "MAX_CONTENT_LENGTH": (_int("UPLOAD_MAX_MB", 20) + 1) * 1024 * 1024,

@@ -122,7 +122,7 @@ def create_user_command(email, name, role, organisation_code, county_code, funct
         raise click.UsageError(str(error.message)) from error
     db.session.commit()
     if send:
-        result = mail.flush(db.engine, current_app.config, now=utcnow())
+        result = mail.flush(db.engine, current_app.config, now=utcnow(), force=True)
         click.echo(f"Created {role} {user.email}; invitation mailed (sent {result['sent']}).")
     else:
         click.echo(f"Created {role} {user.email}. No MAIL_SERVER is set: give this one-time")
@@ -216,11 +216,11 @@ def scheduler_command():
 
 @mail_cli.command("flush")
 def mail_flush_command():
-    """Deliver every pending message (the scheduler calls this too)."""
-    result = mail.flush(db.engine, current_app.config, now=utcnow())
+    """Deliver every waiting message now, without waiting out a retry delay."""
+    result = mail.flush(db.engine, current_app.config, now=utcnow(), force=True)
     if not current_app.config.get("MAIL_SERVER"):
         click.echo(f"No MAIL_SERVER configured: {result['kept']} message(s) kept in the outbox.")
     else:
         click.echo(
-            f"Sent {result['sent']}, failed {result['failed']}, skipped {result['skipped']}."
+            f"Sent {result['sent']}, to be retried {result['retry']}, failed {result['failed']}."
         )

@@ -236,8 +236,17 @@ def free_port() -> int:
 
 
 class Inbox:
+    """What the SMTP server received. It refuses for good (550) any address with "refused"
+    in it, as a real server refuses an unknown mailbox."""
+
     def __init__(self):
         self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "refused" in address:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy

@@ -62,6 +62,12 @@ CASES = {
         ("GET", "/utkorg/{message}", staff_only()),
         ("GET", f"/utkorg/{MISSING}", expect(403, admin=404, coordinator=404)),
     ],
+    # Coordinators read the outbox; sending a message again or cancelling it is the admins'.
+    "core.outbox_action": [
+        ("POST", "/utkorg/{message}/forsok-igen", expect(403, admin=302)),
+        ("POST", f"/utkorg/{MISSING}/avbryt", expect(403, admin=404)),
+    ],
+    "core.outbox_retry_failed": [("POST", "/utkorg/forsok-igen", expect(403, admin=302))],
     "auth.login": [("GET", "/konto/logga-in", expect(302, anonymous=200))],
     "auth.logout": [("POST", "/konto/logga-ut", expect(302))],
     "auth.forgot_password": [("GET", "/konto/glomt-losenord", expect(200, anonymous=200))],
@@ -162,6 +168,15 @@ CASES = {
         (
             "GET",
             "/omgangar/modeller/{template}/motestyper/nope",
+            expect(403, admin=404, coordinator=404),
+        ),
+    ],
+    "cohorts.edit_reminder": [
+        ("GET", "/omgangar/modeller/{template}/paminnelser/ny", staff_only()),
+        ("GET", "/omgangar/modeller/{template}/paminnelser/send_invitation", staff_only()),
+        (
+            "GET",
+            "/omgangar/modeller/{template}/paminnelser/nope",
             expect(403, admin=404, coordinator=404),
         ),
     ],

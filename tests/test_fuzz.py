@@ -56,6 +56,7 @@ from modell.cohorts import groups
 from modell.cohorts import registrations as applications
 from modell.cohorts import services as cohort_services
 from modell.cohorts.models import Cohort, ProgrammeTemplate
+from modell.core.models import OutboxMessage
 from modell.core.types import utcnow
 from modell.demo import COHORT_NAME, DEMO_PASSWORD, FEDERATION
 from modell.extensions import db
@@ -156,6 +157,7 @@ S = "coordinator"  # SKR staff: sees every form
 P = "participant"  # Botkyrka's strategist: hosts {own_meeting}, registered in {open_cohort}
 M = "mentor"  # Uppsala's strategist: has the calendar feed {feed_token}
 A = "anonymous"
+AD = "admin"  # the one who sends a failed message again
 
 # endpoint -> how it is reached. Ids: see tests.test_access._ids and fuzz_ids below.
 FUZZ: dict[str, list[Case]] = {
@@ -163,6 +165,8 @@ FUZZ: dict[str, list[Case]] = {
     "core.health": [Case(A, ["/healthz"])],
     "core.outbox": [Case(S, ["/utkorg"])],
     "core.outbox_message": [Case(S, ["/utkorg/{message}"])],
+    "core.outbox_action": [Case(AD, ["/utkorg/{message}"], ["/utkorg"], reset=True)],
+    "core.outbox_retry_failed": [Case(AD, ["/utkorg"], ["/utkorg"], reset=True)],
     "auth.login": [Case(A, ["/konto/logga-in"])],
     "auth.logout": [Case(P, ["/omgangar/"])],
     "auth.forgot_password": [Case(A, ["/konto/glomt-losenord"])],
@@ -268,6 +272,17 @@ FUZZ: dict[str, list[Case]] = {
                 "/omgangar/modeller/{copy}/motestyper/benchmarking",
             ],
             TEMPLATE_VIEWS,
+        )
+    ],
+    # The version the running cohort uses: its reminders are planned again after each change.
+    "cohorts.edit_reminder": [
+        Case(
+            S,
+            [
+                "/omgangar/modeller/{template}/paminnelser/ny",
+                "/omgangar/modeller/{template}/paminnelser/send_invitation",
+            ],
+            [*TEMPLATE_VIEWS, "/moten/{own_meeting}", "/aviseringar"],
         )
     ],
     "cohorts.delete_meeting_kind": [
@@ -407,6 +422,10 @@ def fuzz_ids(app) -> dict:
                     active=True,
                 )
             )
+        # A message that failed for good: the admin's forms to send it again are shown.
+        failed = db.session.get(OutboxMessage, ids["message"])
+        failed.status, failed.attempts = "failed", 15
+        failed.last_error = "SMTPRecipientsRefused: 550 no such user"
         db.session.commit()
         ids.update(forming_cohort(cohort=db.session.get(Cohort, ids["cohort"]), now=now))
         ids.update(proposed_entry(ids, now=now))

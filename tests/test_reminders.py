@@ -291,3 +291,165 @@ def test_a_user_who_turns_optional_reminders_off_gets_only_the_essential_ones(ap
     assert "Benchmarkingträff om en vecka" not in page
     header = client.get("/konto/paminnelser").get_data(True)
     assert "olästa" in header
+
+
+def test_a_user_on_the_weekly_digest_gets_the_optional_reminders_in_one_monday_message(app):
+    from modell.auth.models import User
+    from modell.reminders.models import Notification
+    from tests.conftest import DEMO, login, post_form
+
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    saved = post_form(
+        client,
+        "/konto/paminnelser",
+        {"optional_reminders": "y", "reminder_mail": "weekly"},
+        "/konto/paminnelser",
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        bodil = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
+        assert bodil.reminder_mail == "weekly"
+        meeting = group_meeting(start_demo(), "Botkyrka")  # Botkyrka hosts it
+        db.session.commit()
+
+        def mine(kind):
+            return db.session.scalars(
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.recipient == DEMO["participant"], OutboxMessage.kind == kind
+                )
+            ).all()
+
+        # The essential reminder to the host still comes at once.
+        invitation = scheduled(meeting, "send_invitation")
+        services.process(db.session, invitation.due_at, app.config)
+        assert [m.subject.split(":")[0] for m in mine("reminder")] == ["Dags att skicka inbjudan"]
+        # The week's reminder is held for the digest: a notification, no mail.
+        week = scheduled(meeting, "meeting_in_a_week")
+        services.process(db.session, week.due_at, app.config)
+        assert len(mine("reminder")) == 1 and mine("digest") == []
+        held = db.session.scalars(
+            sa.select(Notification).where(
+                Notification.user_id == bodil.id, Notification.digested_at.is_(None)
+            )
+        ).all()
+        assert [n.subject for n in held] == ["Benchmarkingträff om en vecka"]
+        # On the Monday after, at 08:00 Stockholm time, one digest holds it.
+        local = to_local(week.due_at)
+        monday = local.date() + timedelta(days=7 - local.weekday())
+        eight = datetime.combine(monday, time(8), tzinfo=local.tzinfo).astimezone(UTC)
+        services.process(db.session, eight - timedelta(minutes=1), app.config)
+        assert mine("digest") == []  # not before its hour
+        services.process(db.session, eight, app.config)
+        services.process(db.session, eight + timedelta(hours=1), app.config)  # and only once
+        (digest,) = mine("digest")
+        assert digest.subject == "Dina påminnelser den här veckan från Modell"
+        assert "Benchmarkingträff om en vecka" in digest.body_text
+        assert "Dags att skicka inbjudan" not in digest.body_text  # mailed already
+
+
+def test_the_weekly_digest_is_due_on_monday_at_eight_stockholm_time_in_winter_and_summer():
+    for day, utc_hour in ((date(2027, 1, 11), 7), (date(2027, 7, 5), 6)):  # Mondays
+        monday_eight = datetime.combine(day, time(utc_hour), tzinfo=UTC)
+        assert services.digest_instant(monday_eight) == monday_eight
+        assert services.digest_instant(monday_eight + timedelta(days=6)) == monday_eight
+        assert services.digest_instant(monday_eight - timedelta(seconds=1)) == (
+            monday_eight - timedelta(days=7)
+        )
+
+
+def _rule_form(**changes) -> dict:
+    form = {
+        "subject": "Dags att skicka inbjudan",
+        "body": "Skicka inbjudan.",
+        "meeting_kind": "benchmarking",
+        "event": "meeting",
+        "offset_days": "-21",
+        "send_hour": "8",
+        "audience": "host",
+        "condition": "invitation_not_sent",
+        "essential": "y",
+        "active": "y",
+    }
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_a_coordinator_changes_a_templates_reminder_and_the_running_cohort_follows(app):
+    from tests.conftest import DEMO, login, post_form
+
+    with app.app_context():
+        meeting = living_meeting(2)  # four weeks ahead
+        template_id = meeting.cohort.template_id
+        before = scheduled(meeting, "send_invitation").due_at
+        week = scheduled(meeting, "meeting_in_a_week")
+        assert week.state == "pending"
+    url = f"/omgangar/modeller/{template_id}/paminnelser/send_invitation"
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    page = client.get(f"/omgangar/modeller/{template_id}").get_data(True)
+    assert "21 dagar före varje Benchmarkingträff, kl. 08.00" in page
+
+    # A condition about someone else than the recipients is refused beside its field.
+    refused = post_form(client, url, _rule_form(audience="invited"))
+    assert refused.status_code == 200
+    assert "Villkoret gäller någon annan" in refused.get_data(True)
+    with app.app_context():
+        assert scheduled(living_meeting(2), "send_invitation").due_at == before
+
+    # Four weeks instead of three, at seven: the pending reminder moves.
+    saved = post_form(client, url, _rule_form(offset_days="-28", send_hour="7"))
+    assert saved.status_code == 302
+    with app.app_context():
+        moved = scheduled(living_meeting(2), "send_invitation")
+        assert to_local(moved.due_at).date() == to_local(before).date() - timedelta(days=7)
+        assert to_local(moved.due_at).hour == 7
+
+    # Turned off: its pending reminders are cancelled; turned on again: pending again.
+    week_url = f"/omgangar/modeller/{template_id}/paminnelser/meeting_in_a_week"
+    off = _rule_form(
+        subject="Benchmarkingträff om en vecka",
+        offset_days="-7",
+        audience="invited",
+        condition="",
+        essential=None,
+        active=None,
+    )
+    assert post_form(client, week_url, off).status_code == 302
+    with app.app_context():
+        row = scheduled(living_meeting(2), "meeting_in_a_week")
+        assert (row.state, row.reason) == ("cancelled", "rule_inactive")
+    assert post_form(client, week_url, off | {"active": "y"}).status_code == 302
+    with app.app_context():
+        assert scheduled(living_meeting(2), "meeting_in_a_week").state == "pending"
+
+    # A new reminder: planned for the cohort's coming meetings at once.
+    new = _rule_form(subject="Boka lokal", offset_days="-40", condition="", essential=None)
+    assert (
+        post_form(client, f"/omgangar/modeller/{template_id}/paminnelser/ny", new).status_code
+        == 302
+    )
+    with app.app_context():
+        meeting = living_meeting(2)
+        rows = db.session.scalars(
+            sa.select(ScheduledReminder).where(
+                ScheduledReminder.meeting_id == meeting.id,
+                ScheduledReminder.rule.has(subject="Boka lokal"),
+            )
+        ).all()
+        assert len(rows) == 1
+        assert to_local(rows[0].due_at).date() == to_local(meeting.starts_at).date() - timedelta(
+            days=40
+        )
+
+
+def test_only_staff_change_reminders(app):
+    from tests.conftest import DEMO, login
+
+    with app.app_context():
+        template_id = living_meeting(2).cohort.template_id
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    url = f"/omgangar/modeller/{template_id}/paminnelser/send_invitation"
+    assert client.get(url).status_code == 403
+    assert client.get(f"/omgangar/modeller/{template_id}/paminnelser/nope").status_code == 403

@@ -28,7 +28,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from modell.cohorts.models import FEE_PAYERS, GROUP_BASES, MEETING_SCOPES
+from modell.cohorts.models import (
+    FEE_PAYERS,
+    GROUP_BASES,
+    MEETING_SCOPES,
+    REMINDER_AUDIENCE_LABELS,
+    REMINDER_AUDIENCES,
+    REMINDER_CONDITION_LABELS,
+    REMINDER_EVENT_LABELS,
+    REMINDER_EVENTS,
+)
 from modell.core.forms import Form, options
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS
 
@@ -360,3 +369,40 @@ class MeetingKindForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.audience.choices = options(((f, FUNCTION_LABELS[f]) for f in FUNCTIONS), blank=True)
+
+
+class ReminderRuleForm(Form):
+    """A reminder of a programme template: when, to whom, on what condition, what it says."""
+
+    subject = StringField(_l("Subject (Swedish)"), validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField(_l("Text (Swedish)"), validators=[DataRequired(), Length(max=5000)])
+    subject_en = StringField(_l("Subject (English)"), validators=[Optional(), Length(max=300)])
+    body_en = TextAreaField(_l("Text (English)"), validators=[Optional(), Length(max=5000)])
+    meeting_kind = SelectField(_l("Meeting kind"), choices=[])
+    event = SelectField(
+        _l("Counted from"),
+        choices=options((e, REMINDER_EVENT_LABELS[e]) for e in REMINDER_EVENTS),
+    )
+    offset_days = IntegerField(
+        _l("Days"),
+        validators=[InputRequired(), NumberRange(-365, 365)],
+        description=_l("Negative: days before; positive: days after; 0: the same day."),
+    )
+    send_hour = IntegerField(
+        _l("Hour it goes out (Stockholm time)"),
+        validators=[InputRequired(), NumberRange(0, 23)],
+        default=8,
+    )
+    audience = SelectField(
+        _l("To"), choices=options((a, REMINDER_AUDIENCE_LABELS[a]) for a in REMINDER_AUDIENCES)
+    )
+    condition = SelectField(
+        _l("Condition"),
+        choices=options(REMINDER_CONDITION_LABELS.items()),
+        validators=[Optional()],
+    )
+    cc_mentor = BooleanField(_l("A copy to the organisation's mentor"))
+    essential = BooleanField(
+        _l("Essential"), description=_l("Nobody can turn it off in their settings.")
+    )
+    active = BooleanField(_l("In use"), default=True)

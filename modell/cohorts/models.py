@@ -126,6 +126,32 @@ REMINDER_CONDITIONS = (
     "documentation_missing",
     "feedback_missing",
 )
+REMINDER_EVENT_LABELS = {
+    "meeting": _l("Counted from the meeting's day"),
+    "between_meetings": _l("Counted from halfway between the previous meeting and this one"),
+}
+REMINDER_AUDIENCE_LABELS = {
+    "host": _l("The host organisation's key person"),
+    "invited": _l("Everyone invited (after the meeting: those who took part)"),
+    "organisations": _l("Each benchmarking organisation's key person"),
+    "mentors": _l("Each mentor organisation's key person"),
+}
+REMINDER_CONDITION_LABELS = {
+    "": _l("Always"),
+    "invitation_not_sent": _l("Only if the invitation has not been sent"),
+    "no_entry_since_previous": _l(
+        "Only if the organisation has written nothing in its log since the previous meeting"
+    ),
+    "documentation_missing": _l("Only if the documentation has not been posted"),
+    "feedback_missing": _l("Only if the person has not given Plus – Minus – Interesting"),
+}
+# Whom each condition can be about.
+REMINDER_CONDITION_AUDIENCES = {
+    "invitation_not_sent": ("host",),
+    "documentation_missing": ("host",),
+    "feedback_missing": ("invited",),
+    "no_entry_since_previous": ("organisations",),
+}
 
 
 class ReminderRule(db.Model):

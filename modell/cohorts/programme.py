@@ -9,19 +9,27 @@ current one) and changes that; a template no cohort uses yet is changed in place
 from datetime import datetime
 
 import sqlalchemy as sa
+from blinker import Namespace
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from modell.cohorts.models import (
+    REMINDER_CONDITION_AUDIENCES,
     ChecklistItem,
     Cohort,
     MeetingKind,
     ProgrammeTemplate,
+    ReminderRule,
     TemplateStep,
 )
 from modell.cohorts.services import template_from_data
 from modell.core import audit
 from modell.core.errors import RuleViolation
+
+# Sent after a template's reminder rules change (the reminders replan the pending ones).
+reminder_rules_changed = Namespace().signal("reminder-rules-changed")
 
 KIND_FIELDS = (
     "key",
@@ -322,3 +330,101 @@ def delete_meeting_kind(
         key=key,
     )
     return template
+
+
+# --- reminder rules ---------------------------------------------------------------------------
+#
+# Unlike the steps and meeting kinds, a template's reminders are not part of what a cohort
+# signed up for: they are how SKR keeps it moving. A change applies to the version changed,
+# in place, and so at once to the cohorts that use it, running ones too: their pending
+# reminders move (what has gone out stays as it went).
+
+
+def rule_with(template: ProgrammeTemplate, key: str) -> ReminderRule:
+    rule = next((r for r in template.reminder_rules if r.key == key), None)
+    if rule is None:
+        raise LookupError(key)
+    return rule
+
+
+def _rule_key(template: ProgrammeTemplate, values: dict) -> str:
+    taken = {r.key for r in template.reminder_rules}
+    stem = f"{values['meeting_kind_key']}_{values['audience']}"[:56]
+    n = 1
+    while f"{stem}_{n}" in taken:
+        n += 1
+    return f"{stem}_{n}"
+
+
+def save_reminder_rule(
+    session: Session,
+    template: ProgrammeTemplate,
+    *,
+    key: str | None,
+    values: dict,
+    now: datetime,
+    user_id: int | None,
+) -> ReminderRule:
+    """Add a rule (key None) or change the one with `key`; then the reminders of the cohorts
+    that use this version are planned again."""
+    if values["meeting_kind_key"] not in {k.key for k in template.meeting_kinds}:
+        raise RuleViolation(_l("Choose a meeting kind of this template."), field="meeting_kind")
+    condition = values.get("condition") or None
+    if condition and values["audience"] not in REMINDER_CONDITION_AUDIENCES[condition]:
+        raise RuleViolation(
+            _l("This condition is about someone else: choose another recipient or condition."),
+            field="condition",
+        )
+    if not -365 <= values["offset_days"] <= 365:
+        raise RuleViolation(_l("At most a year before or after."), field="offset_days")
+    if key is None:
+        rule = ReminderRule(key=_rule_key(template, values))
+        template.reminder_rules.append(rule)
+    else:
+        rule = rule_with(template, key)
+    for f, v in (values | {"condition": condition}).items():
+        setattr(rule, f, v)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        user_id=user_id,
+        action="template_reminder_saved",
+        obj=template,
+        key=rule.key,
+        fields=sorted(values),
+    )
+    reminder_rules_changed.send(template, session=session, now=now)
+    return rule
+
+
+def rule_timing(rule: ReminderRule, kind_name: str) -> str:
+    """When the rule's reminder goes out, in words: "21 days before each Benchmarkingträff,
+    at 08.00"."""
+    n = abs(rule.offset_days)
+    if rule.event == "between_meetings":
+        when = _("halfway between two meetings of the kind %(kind)s", kind=kind_name)
+        if rule.offset_days:
+            days = ngettext("%(num)d day", "%(num)d days", n)
+            when = (
+                _("%(days)s after %(when)s", days=days, when=when)
+                if rule.offset_days > 0
+                else _("%(days)s before %(when)s", days=days, when=when)
+            )
+    elif rule.offset_days < 0:
+        when = ngettext(
+            "%(num)d day before each %(kind)s",
+            "%(num)d days before each %(kind)s",
+            n,
+            kind=kind_name,
+        )
+    elif rule.offset_days > 0:
+        when = ngettext(
+            "%(num)d day after each %(kind)s",
+            "%(num)d days after each %(kind)s",
+            n,
+            kind=kind_name,
+        )
+    else:
+        when = _("on the day of each %(kind)s", kind=kind_name)
+    return _("%(when)s, at %(hour)02d.00", when=when, hour=rule.send_hour)

@@ -8,11 +8,16 @@ from modell.cohorts import bp, programme
 from modell.cohorts.forms import (
     SCOPE_LABELS,
     MeetingKindForm,
+    ReminderRuleForm,
     StepForm,
     TemplateCopyForm,
     TemplateForm,
 )
-from modell.cohorts.models import ProgrammeTemplate
+from modell.cohorts.models import (
+    REMINDER_AUDIENCE_LABELS,
+    REMINDER_CONDITION_LABELS,
+    ProgrammeTemplate,
+)
 from modell.core.access import require_staff
 from modell.core.clock import now
 from modell.core.errors import RuleViolation
@@ -64,6 +69,10 @@ def _template_page(template: ProgrammeTemplate, copy_form: TemplateCopyForm):
         copy_form=copy_form,
         scope_labels=SCOPE_LABELS,
         function_labels=FUNCTION_LABELS,
+        rule_timing=programme.rule_timing,
+        kind_names={k.key: k.name for k in template.meeting_kinds},
+        audience_labels=REMINDER_AUDIENCE_LABELS,
+        condition_labels=REMINDER_CONDITION_LABELS,
     )
 
 
@@ -251,4 +260,60 @@ def delete_meeting_kind(template_id: int, key: str):
         lambda t: programme.delete_meeting_kind(
             db.session, t, key=key, now=now(), user_id=current_user.id
         ),
+    )
+
+
+@bp.route("/modeller/<int:template_id>/paminnelser/ny", methods=["GET", "POST"])
+@bp.route("/modeller/<int:template_id>/paminnelser/<key>", methods=["GET", "POST"])
+@rescuable
+@login_required
+def edit_reminder(template_id: int, key: str | None = None):
+    """A coordinator changes (or adds) one of the template's reminders. Any version may be
+    changed: the one a running cohort uses is the one its reminders follow."""
+    template = _template_or_404(template_id)
+    require_staff()
+    rule = None if key is None else _part_or_404(programme.rule_with, template, key)
+    form = ReminderRuleForm(obj=rule if request.method == "GET" else None)
+    form.meeting_kind.choices = options((k.key, k.name) for k in template.meeting_kinds)
+    if request.method == "GET" and rule is not None:
+        form.meeting_kind.data = rule.meeting_kind_key
+        form.condition.data = rule.condition or ""
+    if form.validate_on_submit():
+        values = {
+            "subject": form.subject.data.strip(),
+            "body": form.body.data.strip(),
+            "subject_en": (form.subject_en.data or "").strip() or None,
+            "body_en": (form.body_en.data or "").strip() or None,
+            "meeting_kind_key": form.meeting_kind.data,
+            "event": form.event.data,
+            "offset_days": form.offset_days.data,
+            "send_hour": form.send_hour.data,
+            "audience": form.audience.data,
+            "condition": form.condition.data or None,
+            "cc_mentor": form.cc_mentor.data,
+            "essential": form.essential.data,
+            "active": form.active.data,
+        }
+        try:
+            programme.save_reminder_rule(
+                db.session, template, key=key, values=values, now=now(), user_id=current_user.id
+            )
+            db.session.commit()
+            flash(
+                _("The reminder is saved. The cohorts that use this version follow it."),
+                "success",
+            )
+            return redirect(
+                url_for("cohorts.template", template_id=template.id, _anchor="paminnelser")
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            add_error(form, error.message, error.field)
+    heading = (
+        _("Change the reminder “%(subject)s”", subject=rule.subject)
+        if rule
+        else _("Add a reminder")
+    )
+    return render_template(
+        "cohorts/template_form.html", form=form, template=template, heading=heading
     )

@@ -17,16 +17,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
+from modell.core.claims import claim
 from modell.core.models import OutboxAttachment, OutboxMessage
 
-MAX_ATTEMPTS = 20
-STALE_CLAIM = timedelta(minutes=10)
+# With the default delays (1, 2, 4, ... minutes, capped at an hour) the last of 15 attempts
+# falls about ten hours after the first: a mail server down overnight loses nothing.
+MAX_ATTEMPTS = 15
 
 
 @dataclass(frozen=True)
@@ -86,94 +88,163 @@ def _log_in_development(message: OutboxMessage) -> None:
 
 # --- delivery ------------------------------------------------------------------------
 
+def retry_delay(attempts: int, config: Mapping) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4, ... minutes, capped."""
+    base = config.get("MAIL_RETRY_BASE_SECONDS", 60)
+    cap = config.get("MAIL_RETRY_MAX_SECONDS", 3600)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
 
-def deliver(engine: sa.Engine, ids: list[int], config: Mapping, *, now: datetime) -> dict:
-    """Claim and send the given messages; failures stay pending with the error kept.
 
-    A claim is an UPDATE that only succeeds on a pending (or long-stale) message, so
-    two workers or a worker and the scheduler never send the same message twice.
+def _claimable(now: datetime, config: Mapping, *, force: bool) -> sa.ColumnElement[bool]:
+    """Pending and due (or, forced, pending at all), or claimed by a process that died."""
+    stale = now - timedelta(seconds=config.get("MAIL_CLAIM_TIMEOUT_SECONDS", 600))
+    due = (
+        sa.true()
+        if force
+        else sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    )
+    return sa.or_(
+        sa.and_(OutboxMessage.status == "pending", due),
+        sa.and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale),
+    )
+
+
+def deliver(
+    engine: sa.Engine,
+    config: Mapping,
+    *,
+    now: datetime,
+    only: list[int] | None = None,
+    force: bool = False,
+) -> dict:
+    """Send what is due (or only the given messages), one claimed message at a time over
+    one SMTP connection.
+
+    A claimed row is this process's alone (see core/claims.py), so any number of workers
+    and schedulers may deliver at once and no message is sent twice, unless a process dies
+    between the SMTP server's "250 accepted" and its own commit: then the claim lapses
+    after MAIL_CLAIM_TIMEOUT_SECONDS and the message is sent again, with the same
+    Message-ID, so the copy is recognisable. Claiming one message at a time keeps every
+    claim younger than one SMTP exchange (MAIL_TIMEOUT), far below that timeout, so a live
+    process's claim never looks abandoned. A failed attempt waits a growing delay; after
+    MAIL_MAX_ATTEMPTS, or at once when the server refuses the message for good (a 5xx
+    answer), the message is failed and shown in the outbox, where staff can retry it.
     """
-    result = {"sent": 0, "failed": 0, "skipped": 0}
-    if not ids:
+    result = {"sent": 0, "retry": 0, "failed": 0}
+    if only is not None and not only:
         return result
+    claimable = _claimable(now, config, force=force)
+    if only is not None:
+        claimable = sa.and_(claimable, OutboxMessage.id.in_(only))
+    smtp: smtplib.SMTP | None = None
     with Session(engine) as s:
-        claimed = []
-        for message_id in ids:
-            row = s.execute(
-                sa.update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    sa.or_(
-                        OutboxMessage.status == "pending",
-                        sa.and_(
-                            OutboxMessage.status == "sending",
-                            OutboxMessage.claimed_at < now - STALE_CLAIM,
-                        ),
-                    ),
+        try:
+            while True:
+                ids = claim(
+                    s,
+                    OutboxMessage,
+                    claimable,
+                    order_by=(OutboxMessage.id,),
+                    limit=1,
+                    values={"status": "sending", "claimed_at": now},
                 )
-                .values(status="sending", claimed_at=now)
-            )
-            if row.rowcount == 1:
-                claimed.append(message_id)
-            else:
-                result["skipped"] += 1
-        s.commit()
-        if not claimed:
-            return result
-        messages = s.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
-        ).all()
-        try:
-            smtp = _connect(config)
-        except (OSError, smtplib.SMTPException) as exc:
-            for m in messages:
-                _failed(m, exc)
-            result["failed"] += len(messages)
-            s.commit()
-            return result
-        try:
-            for m in messages:
-                try:
-                    smtp.send_message(build_email(m, config["MAIL_DEFAULT_SENDER"]))
-                except (OSError, smtplib.SMTPException) as exc:
-                    _failed(m, exc)
-                    result["failed"] += 1
-                else:
-                    m.status, m.sent_at, m.last_error = "sent", now, None
-                    m.attempts += 1
-                    result["sent"] += 1
+                s.commit()
+                if not ids:
+                    return result
+                message = s.get(OutboxMessage, ids[0])
+                if smtp is None:
+                    try:
+                        smtp = _connect(config)
+                    except OSError as exc:  # smtplib's errors are OSErrors too
+                        _attempt_failed(message, exc, now, config, result)
+                        s.commit()
+                        return result  # the server is away: the next pass tries again
+                if not _send_one(smtp, message, config, now, result):
+                    s.commit()
+                    return result  # the connection broke: the next pass reconnects
                 s.commit()
         finally:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                smtp.quit()
-    return result
+            if smtp is not None:
+                with contextlib.suppress(OSError):
+                    smtp.quit()
 
 
-def flush(engine: sa.Engine, config: Mapping, *, now: datetime) -> dict:
-    """Retry every pending message (and any claim left behind by a crashed worker)."""
-    with Session(engine) as s:
-        ids = s.scalars(
-            sa.select(OutboxMessage.id)
-            .where(
-                sa.or_(
-                    OutboxMessage.status == "pending",
-                    sa.and_(
-                        OutboxMessage.status == "sending",
-                        OutboxMessage.claimed_at < now - STALE_CLAIM,
-                    ),
-                )
-            )
-            .order_by(OutboxMessage.id)
-        ).all()
+def flush(engine: sa.Engine, config: Mapping, *, now: datetime, force: bool = False) -> dict:
+    """Deliver what is due; `force` also what waits for its next attempt (an operator who
+    has just fixed the mail server). Without MAIL_SERVER nothing leaves: `kept` counts."""
     if not config.get("MAIL_SERVER"):
-        return {"sent": 0, "failed": 0, "skipped": 0, "kept": len(ids)}
-    return deliver(engine, list(ids), config, now=now) | {"kept": 0}
+        with Session(engine) as s:
+            kept = s.scalar(
+                sa.select(sa.func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending")
+            )
+        return {"sent": 0, "retry": 0, "failed": 0, "kept": kept}
+    return deliver(engine, config, now=now, force=force) | {"kept": 0}
 
 
-def _failed(message: OutboxMessage, exc: Exception) -> None:
+def _send_one(
+    smtp: smtplib.SMTP, m: OutboxMessage, config: Mapping, now: datetime, result: dict
+) -> bool:
+    """Send one claimed message and record how it went; False when the connection broke."""
+    try:
+        smtp.send_message(build_email(m, config["MAIL_DEFAULT_SENDER"]))
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        _attempt_failed(m, exc, now, config, result, final=min(codes) >= 500)
+    except smtplib.SMTPResponseException as exc:
+        _attempt_failed(m, exc, now, config, result, final=exc.smtp_code >= 500)
+    except OSError as exc:  # smtplib's other errors too: the connection is gone
+        _attempt_failed(m, exc, now, config, result)
+        return False
+    except Exception as exc:  # a header that cannot be encoded: this message only
+        _attempt_failed(m, exc, now, config, result, final=True)
+    else:
+        m.status, m.sent_at, m.last_error, m.next_attempt_at = "sent", now, None, None
+        m.attempts += 1
+        result["sent"] += 1
+    return True
+
+
+def _attempt_failed(
+    message: OutboxMessage,
+    exc: Exception,
+    now: datetime,
+    config: Mapping,
+    result: dict,
+    *,
+    final: bool = False,
+) -> None:
     message.attempts += 1
     message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "pending"
+    message.claimed_at = None
+    if final or message.attempts >= config.get("MAIL_MAX_ATTEMPTS", MAX_ATTEMPTS):
+        message.status, message.next_attempt_at = "failed", None
+        result["failed"] += 1
+    else:
+        message.status = "pending"
+        message.next_attempt_at = now + retry_delay(message.attempts, config)
+        result["retry"] += 1
+
+
+# --- what staff may do with a message ------------------------------------------------------
+
+
+def retry(session: Session, message: OutboxMessage) -> bool:
+    """Send a failed (or waiting) message again at the next pass, with a fresh set of
+    attempts. False when there is nothing to retry (sent, being sent, cancelled)."""
+    if message.status not in ("failed", "pending"):
+        return False
+    message.status, message.attempts, message.next_attempt_at = "pending", 0, None
+    return True
+
+
+def cancel(session: Session, message: OutboxMessage) -> bool:
+    """Never send a failed or waiting message (a wrong address, an outdated notice)."""
+    if message.status not in ("failed", "pending"):
+        return False
+    message.status, message.next_attempt_at = "cancelled", None
+    return True
 
 
 def _connect(config: Mapping) -> smtplib.SMTP:
@@ -191,6 +262,13 @@ def _connect(config: Mapping) -> smtplib.SMTP:
     return smtp
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The same Message-ID for every attempt at the same row: a copy sent twice (a process
+    killed between the server's acceptance and its own commit) is recognisable as one."""
+    domain = sender.rpartition("@")[2].strip(" >") or "modell.invalid"
+    return f"<outbox.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     """The outbox row as an RFC 5322 message (text, optional HTML, attachments)."""
     email = EmailMessage()
@@ -200,7 +278,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
         email["Cc"] = message.cc
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="modell.local")
+    email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")

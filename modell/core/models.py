@@ -27,7 +27,7 @@ class AuditEntry(db.Model):
     __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id"),)
 
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class OutboxMessage(db.Model):
@@ -54,6 +54,10 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the message is for, when that must be unique (a reminder to one person).
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+
+    # The delivery reads only what is waiting and due: its cost follows that, not the size
+    # of the outbox.
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="OutboxAttachment.id"

@@ -65,7 +65,7 @@ def run_command(at):
     with Session(db.engine) as session:
         summary = services.process(session, moment, config)
     if summary.messages and config.get("MAIL_SERVER"):
-        result = mail.deliver(db.engine, summary.messages, config, now=utcnow())
+        result = mail.deliver(db.engine, config, now=utcnow(), only=summary.messages)
         summary.failed += result["failed"]
     click.echo(summary.line())
 

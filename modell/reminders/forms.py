@@ -1,15 +1,28 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField
+from wtforms import BooleanField, RadioField
 
-from modell.core.forms import Form
+from modell.core.forms import Form, options
+
+REMINDER_MAIL_CHOICES = [
+    ("immediate", _l("By e-mail on the morning they come due")),
+    ("weekly", _l("In one e-mail a week, on Monday morning")),
+]
 
 
 class ReminderSettingsForm(Form):
-    # The weekly digest (users.reminder_mail) is stored but not offered until it is sent.
     optional_reminders = BooleanField(
         _l("Reminders that are not essential"),
         description=_l(
             "A week and a day before a meeting, halfway between meetings, Plus – Minus – "
             "Interesting. Reminders to hosts and of the result presentation always come."
+        ),
+    )
+    reminder_mail = RadioField(
+        _l("How reminders reach you"),
+        choices=options(REMINDER_MAIL_CHOICES),
+        default="immediate",
+        description=_l(
+            "Essential reminders always come by e-mail at once. Every reminder is also on "
+            "your notifications page."
         ),
     )

@@ -33,7 +33,11 @@ def mark_read():
 def settings():
     form = ReminderSettingsForm(obj=current_user)
     if form.validate_on_submit():
-        services.save_settings(current_user, optional_reminders=form.optional_reminders.data)
+        services.save_settings(
+            current_user,
+            optional_reminders=form.optional_reminders.data,
+            reminder_mail=form.reminder_mail.data,
+        )
         db.session.commit()
         flash(_("Your reminder settings are saved."), "success")
         return redirect(url_for("reminders.settings"))

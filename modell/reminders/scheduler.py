@@ -1,17 +1,22 @@
 """The scheduler process: APScheduler as the clock, the app's own tables as the memory.
 
-`flask modell scheduler` runs a blocking APScheduler with two jobs and no job store of its
+`flask modell scheduler` runs a blocking APScheduler with three jobs and no job store of its
 own (nothing pickled, nothing lost across restarts):
 
-- the **tick**, every minute: take or renew the lease, and if this process holds it,
-  process the reminders due now (`services.process`);
-- the **delivery**, every few seconds: the outbox worker (`core.worker.run_once`), which any
-  number of processes may run at once, since each message is claimed before it is sent.
+- the **lease**, every third of SCHEDULER_LEASE_SECONDS: take or renew the lease;
+- the **tick**, every SCHEDULER_TICK_SECONDS (a minute): if this process holds the lease,
+  process the reminders due now (`services.process`) and the weekly digests;
+- the **delivery**, every WORKER_POLL_SECONDS: the outbox worker (`core.worker.run_once`),
+  which any number of processes may run at once, since each message is claimed before it
+  is sent.
 
 Several scheduler processes may run, on one host or many: exactly one holds the lease (a
 row with an expiry, taken with a conditional UPDATE, which works on SQLite and PostgreSQL
-alike). The holder renews it every tick; when it dies, the lease lapses after
-LEASE_SECONDS and the next tick of another process takes it: within two ticks.
+alike). The holder renews it three times per lease period; when it dies, the lease lapses
+within SCHEDULER_LEASE_SECONDS (45 s by default) and the next lease check of another
+process, at most a third of that later, takes it and ticks at once: a dead leader's work
+is taken up within one tick. A leader that could not renew (the database was away) stops
+processing before its lease can have lapsed.
 """
 
 import logging
@@ -80,7 +85,7 @@ def release_lease(session: Session, holder: str) -> None:
 
 
 class Scheduler:
-    """One process's part: its name, whether it led last tick, and the tick itself."""
+    """One process's part: its name, whether it leads, the lease check and the tick."""
 
     def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow):
         self.app = app
@@ -88,29 +93,40 @@ class Scheduler:
         self.holder = holder_name()
         self.leading = False
         self.lease_seconds = app.config["SCHEDULER_LEASE_SECONDS"]
+        self.on_lead: Callable[[], None] | None = None  # run_forever: tick at once
 
-    def tick(self) -> services.Summary | None:
-        """Renew or take the lease; if held, process what is due. None when another
-        process leads."""
+    def lease(self) -> bool:
+        """Take or renew the lease; True while this process leads."""
         now = self.clock()
         with self.app.app_context():
             from modell.extensions import db
 
             with Session(db.engine) as session:
                 held = take_lease(session, self.holder, now=now, seconds=self.lease_seconds)
-                if not held:
-                    if self.leading:
-                        log.warning("scheduler %s lost the lease", self.holder)
-                    self.leading = False
-                    return None
-                if not self.leading:
+                if held and not self.leading:
                     # A new leader takes back whatever a dead one had claimed.
                     released = services.release_claims(session)
                     session.commit()
                     log.info("scheduler %s leads (took back %d claims)", self.holder, released)
-                    self.leading = True
+                elif not held and self.leading:
+                    log.warning("scheduler %s lost the lease", self.holder)
+        was_leading, self.leading = self.leading, held
+        if held and not was_leading and self.on_lead is not None:
+            self.on_lead()
+        return held
+
+    def tick(self) -> services.Summary | None:
+        """If this process leads (the lease renewed now), process what is due. None when
+        another process leads."""
+        if not self.lease():
+            return None
+        now = self.clock()
+        with self.app.app_context():
+            from modell.extensions import db
+
+            with Session(db.engine) as session:
                 summary = services.process(session, now, self.app.config)
-        if summary.due:
+        if summary.due or summary.messages:
             log.info("reminders at %s: %s", now.isoformat(), summary.line())
         return summary
 
@@ -126,8 +142,8 @@ class Scheduler:
 
 
 def run_forever(app: Flask, *, stop: threading.Event | None = None) -> None:
-    """The blocking process: APScheduler's clock fires the tick every TICK seconds and the
-    delivery every WORKER_POLL_SECONDS; both are coalesced and never run twice at once."""
+    """The blocking process: APScheduler's clock fires the lease check, the tick and the
+    delivery; each is coalesced and never runs twice at once."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     process = Scheduler(app)
@@ -142,23 +158,35 @@ def run_forever(app: Flask, *, stop: threading.Event | None = None) -> None:
                 job()
             except Exception:  # the database may be restarting: the next run tries again
                 log.exception("scheduler %s failed", name)
+                if name == "lease":
+                    process.leading = False  # unsure of the lease: do not act on it
 
         return run
 
+    started = datetime.now().astimezone()
+    clock.add_job(
+        guarded(process.lease, "lease"),
+        "interval",
+        seconds=app.config["SCHEDULER_LEASE_SECONDS"] / 3,
+        next_run_time=started,
+        id="lease",
+    )
     clock.add_job(
         guarded(process.tick, "tick"),
         "interval",
         seconds=app.config["SCHEDULER_TICK_SECONDS"],
-        next_run_time=datetime.now().astimezone(),
+        next_run_time=started,
         id="tick",
     )
     clock.add_job(
         guarded(process.deliver, "delivery"),
         "interval",
         seconds=app.config["WORKER_POLL_SECONDS"],
-        next_run_time=datetime.now().astimezone(),
+        next_run_time=started,
         id="delivery",
     )
+    # Taking over from a dead leader: tick now rather than at the next whole interval.
+    process.on_lead = lambda: clock.modify_job("tick", next_run_time=datetime.now().astimezone())
     if stop is not None:
         threading.Thread(
             target=lambda: (stop.wait(), clock.shutdown(wait=False)), daemon=True

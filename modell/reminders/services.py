@@ -25,8 +25,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from modell.auth.models import User
-from modell.cohorts.models import Cohort, Group, Participation, ReminderRule
+from modell.cohorts.models import Cohort, Group, Participation, ProgrammeTemplate, ReminderRule
+from modell.cohorts.programme import reminder_rules_changed
 from modell.core import mail
+from modell.core.claims import claim
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import local_to_utc, to_local
 from modell.core.web import timespan
@@ -115,7 +117,13 @@ def plan_meeting(session: Session, meeting: Meeting, *, now: datetime) -> None:
         )
     }
     previous = None
-    for rule in rules_for(meeting):
+    rules = rules_for(meeting)
+    # A rule turned off, or moved to another kind of meeting: its pending reminder is not due.
+    wanted = {rule.id for rule in rules}
+    for rule_id, row in existing.items():
+        if rule_id not in wanted and row.state == "pending":
+            row.state, row.reason, row.updated_at = "cancelled", "rule_inactive", now
+    for rule in rules:
         if rule.event == "between_meetings" and previous is None:
             previous = previous_meeting(session, meeting)
         row = existing.get(rule.id)
@@ -140,7 +148,8 @@ def plan_meeting(session: Session, meeting: Meeting, *, now: datetime) -> None:
                 )
             )
         elif row.state == "pending" or (
-            row.state == "cancelled" and row.reason in ("meeting_undated", "meeting_cancelled")
+            row.state == "cancelled"
+            and row.reason in ("meeting_undated", "meeting_cancelled", "rule_inactive")
         ):
             row.due_at, row.state, row.reason, row.updated_at = due, "pending", None, now
 
@@ -153,6 +162,19 @@ def _on_meeting_changed(meeting: Meeting, *, session: Session, now: datetime) ->
     following = next_meeting(session, meeting)
     if following is not None:
         plan_meeting(session, following, now=now)
+
+
+@reminder_rules_changed.connect
+def _on_rules_changed(template: ProgrammeTemplate, *, session: Session, now: datetime) -> None:
+    """A coordinator changed the template's reminders: the cohorts that use it follow."""
+    session.flush()
+    meetings = session.scalars(
+        sa.select(Meeting)
+        .join(Cohort, Meeting.cohort_id == Cohort.id)
+        .where(Cohort.template_id == template.id, Cohort.status != "concluded")
+    ).all()
+    for meeting in meetings:
+        plan_meeting(session, meeting, now=now)
 
 
 def plan_all(session: Session, *, now: datetime) -> int:
@@ -340,48 +362,20 @@ class Summary:
 
 
 def _claim(session: Session, now: datetime, limit: int) -> list[int]:
-    """Take up to `limit` due rows for this process: FOR UPDATE SKIP LOCKED on PostgreSQL,
-    a conditional UPDATE elsewhere; either way no two processes take the same row."""
+    """Take up to `limit` due rows for this process (see core/claims.py): no two processes
+    take the same row."""
     stale = now - CLAIM_TIMEOUT
-    wanted = (
-        sa.select(ScheduledReminder.id)
-        .where(
-            sa.or_(
-                sa.and_(ScheduledReminder.state == "pending", ScheduledReminder.due_at <= now),
-                sa.and_(ScheduledReminder.state == "sending", ScheduledReminder.claimed_at < stale),
-            )
-        )
-        .order_by(ScheduledReminder.due_at, ScheduledReminder.id)
-        .limit(limit)
+    return claim(
+        session,
+        ScheduledReminder,
+        sa.or_(
+            sa.and_(ScheduledReminder.state == "pending", ScheduledReminder.due_at <= now),
+            sa.and_(ScheduledReminder.state == "sending", ScheduledReminder.claimed_at < stale),
+        ),
+        order_by=(ScheduledReminder.due_at, ScheduledReminder.id),
+        limit=limit,
+        values={"state": "sending", "claimed_at": now},
     )
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(wanted.with_for_update(skip_locked=True)))
-        if ids:
-            session.execute(
-                sa.update(ScheduledReminder)
-                .where(ScheduledReminder.id.in_(ids))
-                .values(state="sending", claimed_at=now)
-            )
-        return ids
-    claimed = []
-    for row_id in session.scalars(wanted).all():
-        result = session.execute(
-            sa.update(ScheduledReminder)
-            .where(
-                ScheduledReminder.id == row_id,
-                sa.or_(
-                    ScheduledReminder.state == "pending",
-                    sa.and_(
-                        ScheduledReminder.state == "sending",
-                        ScheduledReminder.claimed_at < stale,
-                    ),
-                ),
-            )
-            .values(state="sending", claimed_at=now)
-        )
-        if result.rowcount == 1:
-            claimed.append(row_id)
-    return claimed
 
 
 def release_claims(session: Session) -> int:
@@ -404,17 +398,21 @@ class _Item:
 
 def process(session: Session, now: datetime, config: Mapping, *, limit: int = BATCH) -> Summary:
     """Process what is due at `now`: claim, decide per recipient, write one message per
-    person. Commits once per batch; a row that fails fails alone."""
+    person; then the weekly digests that have come due. Commits once per batch; a row that
+    fails fails alone."""
     summary = Summary()
     while True:
         ids = _claim(session, now, limit)
         session.commit()
         if not ids:
-            return summary
+            break
         _process_batch(session, ids, now, config, summary)
         session.commit()
         if len(ids) < limit:
-            return summary
+            break
+    summary.messages += send_digests(session, now, config)
+    session.commit()
+    return summary
 
 
 def _process_batch(
@@ -439,9 +437,10 @@ def _process_batch(
         recipient = recipients_by_email[email]
         try:
             with session.begin_nested():
-                message = _message(session, recipient, items, now, config)
-                for item in items:
-                    item.delivery.outbox_message_id = message.id if message else None
+                message, mailed = _message(session, recipient, items, now, config)
+                for item in mailed:
+                    item.delivery.outbox_message_id = message.id
+                _mark_mailed(session, [item.delivery.id for item in mailed], now)
                 summary.sent += len(items)
                 if message is not None:
                     summary.messages.append(message.id)
@@ -504,12 +503,13 @@ def _decide(
             continue
         session.flush()
         if recipient.user is not None:
+            subject, body = _texts(rule, _locale(recipient))
             session.add(
                 Notification(
                     user_id=recipient.user.id,
                     delivery_id=delivery.id,
-                    subject=rule.subject,
-                    body=rule.body,
+                    subject=subject,
+                    body=body,
                     meeting_id=meeting.id,
                     created_at=now,
                 )
@@ -531,11 +531,13 @@ def _texts(rule: ReminderRule, locale: str) -> tuple[str, str]:
 
 def _message(
     session: Session, recipient: Recipient, items: list[_Item], now: datetime, config: Mapping
-) -> OutboxMessage | None:
-    """One message for everything due to this person now; None for a person on the weekly
-    digest (the notifications carry it until then)."""
+) -> tuple[OutboxMessage | None, list[_Item]]:
+    """One message for everything due to this person now, and what it holds. A person on the
+    weekly digest gets only the essential reminders now; the rest wait for Monday."""
     if recipient.user is not None and recipient.user.reminder_mail == "weekly":
-        return None
+        items = [item for item in items if item.rule.essential]
+    if not items:
+        return None, []
     locale = _locale(recipient)
     base = config["BASE_URL"].rstrip("/")
     with force_locale(locale):
@@ -577,6 +579,111 @@ def _message(
         attachments=[mail.Attachment("meeting.ics", "text/calendar; method=PUBLISH", ics)],
     )
     message.dedupe_key = "reminder:" + ",".join(str(i.delivery.id) for i in items)[:180]
+    session.flush()
+    return message, items
+
+
+def _mark_mailed(session: Session, delivery_ids: list[int], now: datetime) -> None:
+    """Their notifications went out by mail: no digest repeats them."""
+    if delivery_ids:
+        session.execute(
+            sa.update(Notification)
+            .where(Notification.delivery_id.in_(delivery_ids))
+            .values(digested_at=now)
+        )
+
+
+# --- the weekly digest ---------------------------------------------------------------------
+
+DIGEST_WEEKDAY, DIGEST_HOUR = 0, 8  # Monday, 08:00 Stockholm time
+
+
+def digest_instant(now: datetime) -> datetime:
+    """The latest Monday 08:00 (Stockholm) at or before `now`: the digest that is due."""
+    local = to_local(now)
+    monday = local.date() - timedelta(days=(local.weekday() - DIGEST_WEEKDAY) % 7)
+    instant = local_to_utc(monday, time(DIGEST_HOUR))
+    if instant > now:
+        instant = local_to_utc(monday - timedelta(days=7), time(DIGEST_HOUR))
+    return instant
+
+
+def send_digests(session: Session, now: datetime, config: Mapping) -> list[int]:
+    """For each person on the weekly digest: one message with the reminders that came
+    since the last one and are still unread in the app (read ones need no mail). Runs on
+    every tick; a digest is written once, when its Monday has come (or later, after
+    downtime). Returns the outbox ids written."""
+    instant = digest_instant(now)
+    rows = session.execute(
+        sa.select(Notification, User)
+        .join(User, Notification.user_id == User.id)
+        .where(
+            Notification.digested_at.is_(None),
+            Notification.created_at <= instant,
+            User.reminder_mail == "weekly",
+        )
+        .order_by(User.id, Notification.created_at, Notification.id)
+    ).all()
+    by_user: dict[int, tuple[User, list[Notification]]] = {}
+    for note, user in rows:
+        by_user.setdefault(user.id, (user, []))[1].append(note)
+    written = []
+    for user, notes in by_user.values():
+        unread = [n for n in notes if n.read_at is None]
+        try:
+            with session.begin_nested():
+                for n in notes:
+                    n.digested_at = now
+                if unread and user.active:
+                    written.append(_digest(session, user, unread, instant, now, config).id)
+        except Exception:  # one person's digest fails alone
+            log.exception("weekly digest to user %s failed", user.id)
+    return written
+
+
+def _digest(
+    session: Session,
+    user: User,
+    notes: list[Notification],
+    instant: datetime,
+    now: datetime,
+    config: Mapping,
+) -> OutboxMessage:
+    locale = (user.locale or "sv")[:2]
+    base = config["BASE_URL"].rstrip("/")
+    meetings = {
+        m.id: m
+        for m in session.scalars(
+            sa.select(Meeting).where(Meeting.id.in_({n.meeting_id for n in notes} - {None}))
+        )
+    }
+    with force_locale(locale):
+        entries = []
+        for n in notes:
+            meeting = meetings.get(n.meeting_id)
+            entries.append(
+                {
+                    "subject": n.subject,
+                    "body": n.body,
+                    "meeting": meeting,
+                    "when": timespan(meeting.starts_at, meeting.ends_at) if meeting else None,
+                    "url": f"{base}/moten/{meeting.id}" if meeting else f"{base}/aviseringar",
+                    "organisation": None,
+                }
+            )
+        subject = _("Your reminders this week from Modell")
+        context = {
+            "entries": entries,
+            "settings_url": f"{base}/konto/paminnelser",
+            "name": user.name,
+            "digest": True,
+        }
+        text = render_template("emails/reminders.txt", **context)
+        html = render_template("emails/reminders.html", **context)
+    message = mail.queue(
+        session, now=now, kind="digest", to=user.email, subject=subject, text=text, html=html
+    )
+    message.dedupe_key = f"digest:{user.id}:{to_local(instant).date().isoformat()}"
     session.flush()
     return message
 
@@ -624,5 +731,6 @@ def mark_read(session: Session, user_id: int, *, now: datetime) -> int:
     ).rowcount
 
 
-def save_settings(user: User, *, optional_reminders: bool) -> None:
+def save_settings(user: User, *, optional_reminders: bool, reminder_mail: str) -> None:
     user.optional_reminders = bool(optional_reminders)
+    user.reminder_mail = reminder_mail if reminder_mail in ("immediate", "weekly") else "immediate"
