@@ -53,7 +53,9 @@ class Config:
             "MAIL_RETRY_MAX_SECONDS": float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600")),
             "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 15),
             # A message claimed by a process that died is taken up again after this long.
-            "MAIL_CLAIM_TIMEOUT_SECONDS": float(os.environ.get("MAIL_CLAIM_TIMEOUT_SECONDS", "600")),
+            "MAIL_CLAIM_TIMEOUT_SECONDS": float(
+                os.environ.get("MAIL_CLAIM_TIMEOUT_SECONDS", "600")
+            ),
             # The address links in mails point to (no request exists in the scheduler).
             "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
             # Languages and time: Swedish first, shown in Stockholm time, stored in UTC.
@@ -87,6 +89,8 @@ class Config:
             # the per-account login limit is in the database and holds either way.
             "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
             "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+            # The public interest form, per client address.
+            "PUBLIC_FORM_RATE_LIMIT": os.environ.get("PUBLIC_FORM_RATE_LIMIT", "10 per hour"),
             "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
             # Kolada's open API (key figures by sex): off unless turned on; files always work.
             "KOLADA_ENABLED": _bool("KOLADA_ENABLED"),

@@ -56,21 +56,16 @@ def _store_outbox(target: int, now: datetime) -> None:
 
 def _plan(statement) -> list[str]:
     compiled = statement.compile(dialect=db.engine.dialect)
-    sql = str(compiled)
+    connection = db.session.connection()
     if db.engine.dialect.name == "postgresql":
-        lines = (
-            db.session.execute(
-                sa.text("EXPLAIN " + sql.replace("%(", ":").replace(")s", "")), compiled.params
-            )
-            .scalars()
-            .all()
-        )
+        lines = connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+        plan = [row[0] for row in lines]
     else:
-        lines = [
-            r[-1] for r in db.session.execute(sa.text("EXPLAIN QUERY PLAN " + sql), compiled.params)
-        ]
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        lines = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
+        plan = [row[-1] for row in lines]
     db.session.rollback()
-    return lines
+    return plan
 
 
 def _due_queries(now: datetime):

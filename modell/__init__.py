@@ -45,6 +45,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.auth import routes as _auth  # noqa: F401
     from modell.cohorts import bp as cohorts_bp
     from modell.cohorts import group_routes as _groups  # noqa: F401
+    from modell.cohorts import import_routes as _imports  # noqa: F401
+    from modell.cohorts import public_routes as _public  # noqa: F401
     from modell.cohorts import registration_routes as _registrations  # noqa: F401
     from modell.cohorts import routes as _cohorts  # noqa: F401
     from modell.cohorts import template_routes as _templates  # noqa: F401
@@ -73,10 +75,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     install_web(app)
 
-    from modell.auth.services import process_reset_requests
+    from modell.auth.services import connect_signals, process_reset_requests
+    from modell.cohorts.public import expire as expire_pending_registrations
     from modell.core import worker
 
     worker.register("password_reset", process_reset_requests)
+    worker.register("pending_registrations", expire_pending_registrations)
+    connect_signals()  # accepted registrations: their contacts are invited to accounts
     # The reminders listen to the meetings' changes (plan, move, cancel).
     from modell.cli import cli
     from modell.reminders import services as _reminders  # noqa: F401

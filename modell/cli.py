@@ -131,8 +131,8 @@ def create_user_command(email, name, role, organisation_code, county_code, funct
 
 
 @cli.command("export")
-@click.argument("kind", type=click.Choice(["overview", "entries", "indicators"]))
-@click.option("--cohort", "cohort_id", required=True, type=int, help="The cohort's id.")
+@click.argument("kind", type=click.Choice(["overview", "entries", "indicators", "organisations"]))
+@click.option("--cohort", "cohort_id", type=int, help="The cohort's id (not for organisations).")
 @click.option(
     "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
 )
@@ -143,12 +143,20 @@ def create_user_command(email, name, role, organisation_code, county_code, funct
     "-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout)."
 )
 def export_command(kind, cohort_id, fmt, organisation_code, output):
-    """The cohort overview, the log entries or the indicator values, as in the app."""
+    """A cohort's overview, log entries or indicator values, as in the app; or the list of
+    organisations with their titles and cohorts (what SKR publishes)."""
+    from modell.cohorts import history
     from modell.cohorts.models import Cohort
     from modell.core.timeutil import to_local
     from modell.improvements import exports
     from modell.organisations.models import Organisation
 
+    if kind == "organisations":
+        content, _mimetype, _name = history.export_organisations(db.session, fmt)
+        _write(content, output)
+        return
+    if cohort_id is None:
+        raise click.UsageError("give the cohort with --cohort ID")
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None:
         raise click.UsageError(f"no cohort has the id {cohort_id}")
@@ -167,12 +175,76 @@ def export_command(kind, cohort_id, fmt, organisation_code, output):
         today=to_local(utcnow()).date(),
         organisation_id=organisation_id,
     )
+    _write(content, output)
+
+
+def _write(content: bytes, output: str | None) -> None:
     if output:
         with open(output, "wb") as f:
             f.write(content)
         click.echo(f"Wrote {len(content)} bytes to {output}.", err=True)
     else:
         click.echo(content, nl=False)
+
+
+@cli.command("import-cohort")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", required=True, help="The cohort's name, e.g. “Modellkommuner 2017–2018”.")
+@click.option(
+    "--template", "template_key", required=True, help="The programme model, e.g. modellkommuner."
+)
+@click.option("--starts", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--ends", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--concluded", is_flag=True, help="The cohort is over: the file has the outcomes.")
+def import_cohort_command(file, name, template_key, starts, ends, concluded):
+    """A cohort from an XLSX or CSV file (one row per organisation: Organisation, SCB-kod,
+    Roll, Grupp, Fullföljt, Orsak, Typ). Nothing is written unless the whole file is valid."""
+    from modell.cohorts import intake
+    from modell.cohorts.services import current_template
+    from modell.core.errors import RuleViolation
+
+    try:
+        template = current_template(db.session, template_key)
+    except sa.exc.NoResultFound:
+        raise click.UsageError(f"no programme model is called {template_key}") from None
+    with open(file, "rb") as f:
+        content = f.read()
+    plan = intake.read_cohort_file(
+        db.session, content, template=template, starts_on=starts.date(), concluded=concluded
+    )
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if plan.errors:
+        for e in plan.errors:
+            where = f"line {e.line}" if e.line else "the file"
+            column = f", {e.column}" if e.column else ""
+            click.echo(f"{where}{column}: {e.message}", err=True)
+        click.echo(f"Nothing imported: {len(plan.errors)} errors.", err=True)
+        raise SystemExit(1)
+    try:
+        cohort = intake.import_cohort(
+            db.session,
+            plan,
+            name=name,
+            template=template,
+            starts_on=starts.date(),
+            ends_on=ends.date(),
+            concluded=concluded,
+            now=utcnow(),
+            user_id=None,
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        click.echo(f"Nothing imported: {error.message}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    titles = sum(1 for p in cohort.participations if p.role == "mentor")
+    click.echo(
+        f"Imported cohort {cohort.id} “{cohort.name}”: {len(plan.rows)} organisations in "
+        f"{len(plan.groups)} groups, {len(plan.new_organisations)} new in the register"
+        + (f", concluded ({titles} mentors)" if concluded else "")
+        + "."
+    )
 
 
 @cli.command("worker")

@@ -171,6 +171,30 @@ CASES = {
             expect(403, admin=404, coordinator=404),
         ),
     ],
+    # Registering interest without an account: open to everyone while a cohort is open.
+    "cohorts.open_cohorts": [("GET", "/omgangar/oppna", expect(200, anonymous=200))],
+    "cohorts.public_register": [
+        ("GET", "/omgangar/{open_cohort}/intresse", expect(200, anonymous=200)),
+        ("GET", "/omgangar/{cohort}/intresse", expect(404, anonymous=404)),
+        ("GET", f"/omgangar/{MISSING}/intresse", expect(404, anonymous=404)),
+    ],
+    "cohorts.public_sent": [
+        ("GET", "/omgangar/{open_cohort}/intresse/skickad", expect(200, anonymous=200))
+    ],
+    "cohorts.confirm_interest": [
+        ("GET", "/omgangar/intresse/bekrafta/not-a-token", expect(400, anonymous=400))
+    ],
+    "cohorts.import_cohort": [("GET", "/omgangar/importera", staff_only())],
+    "cohorts.import_template": [
+        ("GET", "/omgangar/importera/mall.xlsx", staff_only()),
+        ("GET", "/omgangar/importera/mall.csv", staff_only()),
+        ("GET", "/omgangar/importera/mall.pdf", expect(404, anonymous=404)),
+    ],
+    # What SKR publishes: every signed-in user may download it.
+    "cohorts.organisations_export": [
+        ("GET", "/omgangar/organisationer.csv", expect(200)),
+        ("GET", "/omgangar/organisationer.xlsx", expect(200)),
+    ],
     "cohorts.edit_reminder": [
         ("GET", "/omgangar/modeller/{template}/paminnelser/ny", staff_only()),
         ("GET", "/omgangar/modeller/{template}/paminnelser/send_invitation", staff_only()),

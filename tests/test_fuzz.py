@@ -274,6 +274,15 @@ FUZZ: dict[str, list[Case]] = {
             TEMPLATE_VIEWS,
         )
     ],
+    "cohorts.open_cohorts": [Case(A, ["/omgangar/oppna"])],
+    "cohorts.public_register": [Case(A, ["/omgangar/{open_cohort}/intresse"], ["/omgangar/oppna"])],
+    "cohorts.public_sent": [Case(A, ["/omgangar/{open_cohort}/intresse/skickad"])],
+    "cohorts.confirm_interest": [
+        Case(A, ["/omgangar/intresse/bekrafta/{interest_token}"], reset=True)
+    ],
+    "cohorts.import_cohort": [Case(S, ["/omgangar/importera"], COHORT_VIEWS)],
+    "cohorts.import_template": [Case(S, ["/omgangar/importera/mall.xlsx"])],
+    "cohorts.organisations_export": [Case(P, ["/omgangar/organisationer.csv"])],
     # The version the running cohort uses: its reminders are planned again after each change.
     "cohorts.edit_reminder": [
         Case(
@@ -422,6 +431,25 @@ def fuzz_ids(app) -> dict:
                     active=True,
                 )
             )
+        # A registration from the public form, waiting for its sender's confirmation.
+        from datetime import timedelta as _td
+
+        from modell.cohorts.models import PendingRegistration
+        from modell.cohorts.public import _data_to_json, _hash
+
+        db.session.add(
+            PendingRegistration(
+                cohort=open_cohort,
+                new_name="Fuzzby kommunförbund",
+                new_kind="federation",
+                submitter_email="fuzz.sender@example.org",
+                data=_data_to_json(registration_data()),
+                token_hash=_hash("fuzz-interest-token"),
+                created_at=now,
+                expires_at=now + _td(days=3650),
+            )
+        )
+        ids["interest_token"] = "fuzz-interest-token"
         # A message that failed for good: the admin's forms to send it again are shown.
         failed = db.session.get(OutboxMessage, ids["message"])
         failed.status, failed.attempts = "failed", 15

@@ -384,6 +384,7 @@ def invite_user(
     county_code: str | None,
     secret_key: str,
     send_mail: bool = True,
+    person: Person | None = None,
 ) -> tuple[User, str]:
     """Create the account and mail a link where the invited person chooses a password.
     Returns the user and the link; the link is for the invited person only (the CLI prints
@@ -395,7 +396,9 @@ def invite_user(
     if find_user(session, email) is not None:
         raise RuleViolation(_l("There is already an account with this e-mail address."), "email")
     person_id = None
-    if role == "member":
+    if person is not None:  # someone the register knows already (a registration's contact)
+        person_id = person.id
+    elif role == "member":
         if organisation_id is None or function is None:
             raise ValueError("a member needs an organisation and a function")
         person = Person(
@@ -548,3 +551,55 @@ def clear_login_failures(session: Session, email: str) -> None:
 
 def minutes_to_wait(wait: timedelta) -> int:
     return max(1, math.ceil(wait.total_seconds() / 60))
+
+
+# --- accounts for the contacts of an accepted registration -------------------------------------
+
+
+def _contacts_invited(registration, *, session: Session, now: datetime, user_id: int | None):
+    """SKR accepted a registration: each named contact without an account is invited to
+    one, bound to the organisation and the function the registration gives. Nobody gets an
+    account before this (the public form creates none)."""
+    from flask import current_app
+
+    inviter = session.get(User, user_id) if user_id else None
+    organisation = registration.organisation
+    for contact in registration.contacts:
+        email = normalise_email(contact.email or "")
+        if not email or find_user(session, email) is not None:
+            continue
+        person = session.scalar(
+            sa.select(Person).where(
+                Person.organisation_id == organisation.id, sa.func.lower(Person.email) == email
+            )
+        )
+        if person is None:
+            person = Person(
+                organisation_id=organisation.id,
+                name=contact.name.strip(),
+                email=email,
+                function=contact.function,
+                phone=contact.phone,
+                created_at=now,
+            )
+            session.add(person)
+            session.flush()
+        invite_user(
+            session,
+            now=now,
+            invited_by=inviter,
+            email=email,
+            name=contact.name,
+            role="member",
+            organisation_id=organisation.id,
+            function=contact.function,
+            county_code=None,
+            secret_key=current_app.config["SECRET_KEY"],
+            person=person,
+        )
+
+
+def connect_signals() -> None:
+    from modell.cohorts.registrations import registration_accepted
+
+    registration_accepted.connect(_contacts_invited, weak=False)

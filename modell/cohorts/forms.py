@@ -3,6 +3,7 @@
 import functools
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -39,7 +40,12 @@ from modell.cohorts.models import (
     REMINDER_EVENTS,
 )
 from modell.core.forms import Form, options
-from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS
+from modell.organisations.models import (
+    FUNCTION_LABELS,
+    FUNCTIONS,
+    KIND_LABELS,
+    ORGANISATION_KINDS,
+)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -406,3 +412,72 @@ class ReminderRuleForm(Form):
         _l("Essential"), description=_l("Nobody can turn it off in their settings.")
     )
     active = BooleanField(_l("In use"), default=True)
+
+
+class CohortImportForm(Form):
+    """A cohort from a spreadsheet: the file, and what the file does not say."""
+
+    file = FileField(
+        _l("File"),
+        description=_l(
+            "Excel (.xlsx) or CSV, one row per organisation, with the headings of the template."
+        ),
+    )
+    content = HiddenField()
+    name = StringField(
+        _l("Name of the cohort"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("For example “Modellkommuner 2017–2018”."),
+    )
+    template_id = SelectField(
+        _l("Programme model"), coerce=int_or_none, choices=[], validators=[DataRequired()]
+    )
+    starts_on = DateField(_l("Started (joint kickoff)"), validators=[DataRequired()])
+    ends_on = DateField(_l("Ended (result conference)"), validators=[DataRequired()])
+    concluded = BooleanField(
+        _l("The cohort is concluded"),
+        description=_l(
+            "The file says for every organisation whether it completed (Fullföljt). Titles are "
+            "awarded as when a cohort is concluded in the app."
+        ),
+    )
+
+    def validate_ends_on(self, field):
+        if field.data and self.starts_on.data and field.data <= self.starts_on.data:
+            raise ValidationError(_l("The end must come after the start."))
+
+
+class PublicRegistrationForm(RegistrationForm):
+    """The interest registration for someone without an account: the organisation is typed
+    (the browser suggests the register's names) or named as new with its kind; the sender's
+    own address gets the confirmation link. `website` is a honeypot: people never see it."""
+
+    organisation = StringField(
+        _l("Organisation"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Start typing its name and choose it from the list."),
+        render_kw={"list": "organisations"},
+    )
+    new_name = StringField(
+        _l("Or, if it is not in the list: its name"), validators=[Optional(), Length(max=200)]
+    )
+    new_kind = SelectField(_l("Kind of organisation"), choices=[], default="")
+    submitter_email = EmailField(
+        _l("Your e-mail address"),
+        validators=[DataRequired(), Email(), Length(max=320)],
+        description=_l(
+            "We send a link there. The registration counts once you have confirmed it."
+        ),
+    )
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.organisation_id
+        self.new_kind.choices = options(
+            ((k, KIND_LABELS[k]) for k in ORGANISATION_KINDS), blank=True
+        )
+
+    def validate_new_kind(self, field):
+        if self.new_name.data and not field.data:
+            raise ValidationError(_l("Give the kind of the organisation you name."))

@@ -215,6 +215,8 @@ class Cohort(db.Model):
     project_lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A cohort recorded after it took place (SKR's history): no meetings, mail or reminders.
+    is_history: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(default=1)
 
     template: Mapped[ProgrammeTemplate] = relationship()
@@ -302,6 +304,37 @@ class InterestRegistration(db.Model):
             editors=frozenset({self.organisation_id}),
             counties=frozenset({county}) if county else frozenset(),
         )
+
+
+class PendingRegistration(db.Model):
+    """An interest registration sent from the public form, waiting for its sender to confirm
+    the e-mail address through the link mailed there. Kept apart from the registrations, so
+    that an unconfirmed one blocks nobody; confirmed, it becomes one. Unconfirmed ones expire."""
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    # An organisation the register lacks: created when the registration is confirmed.
+    new_name: Mapped[str | None] = mapped_column(sa.String(200))
+    new_kind: Mapped[str | None] = mapped_column(sa.String(32))
+    submitter_email: Mapped[str] = mapped_column(sa.String(320))
+    data: Mapped[dict] = mapped_column(sa.JSON)  # the form's answers, as RegistrationData
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("interest_registrations.id", ondelete="SET NULL")
+    )
+
+    cohort: Mapped[Cohort] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
 
 
 class RegistrationContact(db.Model):

@@ -30,7 +30,7 @@ from modell.organisations.services import (
 # --- interest registration ------------------------------------------------------------------
 
 
-def _registration_data(form: RegistrationForm) -> applications.RegistrationData:
+def registration_data(form: RegistrationForm) -> applications.RegistrationData:
     contacts = [
         applications.Contact(
             function,
@@ -97,7 +97,7 @@ def register(cohort_id: int):
                     db.session,
                     cohort,
                     organisation,
-                    _registration_data(form),
+                    registration_data(form),
                     now=now(),
                     user_id=current_user.id,
                 )
@@ -145,7 +145,7 @@ def edit_registration(registration_id: int):
             applications.update_registration(
                 db.session,
                 registration,
-                _registration_data(form),
+                registration_data(form),
                 now=now(),
                 user_id=current_user.id,
             )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,6 +23,9 @@ from modell.core.errors import (
 )
 from modell.core.timeutil import in_range, to_local
 from modell.organisations.models import CORE_FUNCTIONS, FUNCTIONS, Organisation
+
+# Sent when SKR accepts a registration: auth invites the named contacts to accounts.
+registration_accepted = Namespace().signal("registration-accepted")
 
 # --- interest registration -----------------------------------------------------------------
 
@@ -66,7 +70,7 @@ def registration_for(
     )
 
 
-def _check_registration_data(data: RegistrationData, today: date) -> None:
+def check_registration_data(data: RegistrationData, today: date) -> None:
     if data.mentor_commitment is not True:
         raise RuleViolation(
             _l("Taking part includes being a mentor in the next cohort: confirm the commitment."),
@@ -127,7 +131,7 @@ def submit_registration(
             _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
             field="organisation_id",
         )
-    _check_registration_data(data, today)
+    check_registration_data(data, today)
     if existing is not None:
         registration = existing
         registration.status = "submitted"
@@ -212,7 +216,7 @@ def update_registration(
 ) -> None:
     """The organisation corrects its registration before the deadline and the decision."""
     _editable_registration(registration, now)
-    _check_registration_data(data, to_local(now).date())
+    check_registration_data(data, to_local(now).date())
     _fill(registration, data)
     audit.record(session, now=now, user_id=user_id, action="registration_changed", obj=registration)
 
@@ -279,6 +283,9 @@ def decide_registration(
         accepted=accept,
         reason=reason,
     )
+    if accept:
+        session.flush()
+        registration_accepted.send(registration, session=session, now=now, user_id=user_id)
     return participation
 
 

@@ -56,13 +56,18 @@ def index():
 # --- creating and changing a cohort ----------------------------------------------------------
 
 
-def _template_choices(form: CohortForm) -> None:
+def template_choices(form) -> None:
+    """The current programme models, for a form's template_id."""
     templates = db.session.scalars(
         sa.select(ProgrammeTemplate)
         .where(ProgrammeTemplate.is_current)
         .order_by(ProgrammeTemplate.name)
     ).all()
     form.template_id.choices = options(((t.id, t.name) for t in templates), blank=True)
+
+
+def _template_choices(form: CohortForm) -> None:
+    template_choices(form)
     from modell.auth.models import User  # auth builds on cohorts' neighbours: import late
 
     leads = db.session.execute(

@@ -88,6 +88,7 @@ def _log_in_development(message: OutboxMessage) -> None:
 
 # --- delivery ------------------------------------------------------------------------
 
+
 def retry_delay(attempts: int, config: Mapping) -> timedelta:
     """The wait after the `attempts`-th failed attempt: 1, 2, 4, ... minutes, capped."""
     base = config.get("MAIL_RETRY_BASE_SECONDS", 60)
@@ -103,9 +104,13 @@ def _claimable(now: datetime, config: Mapping, *, force: bool) -> sa.ColumnEleme
         if force
         else sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
     )
-    return sa.or_(
-        sa.and_(OutboxMessage.status == "pending", due),
-        sa.and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale),
+    return sa.and_(
+        # The partial index's own condition, so that the planner uses it.
+        OutboxMessage.status.in_(("pending", "sending")),
+        sa.or_(
+            sa.and_(OutboxMessage.status == "pending", due),
+            sa.and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale),
+        ),
     )
 
 

@@ -55,9 +55,16 @@ class OutboxMessage(db.Model):
     # What the message is for, when that must be unique (a reminder to one person).
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
 
-    # The delivery reads only what is waiting and due: its cost follows that, not the size
-    # of the outbox.
-    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    # The delivery reads only what is waiting: a partial index holds just those rows, so its
+    # cost follows what waits, not the size of the outbox (SQLite and PostgreSQL alike).
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_messages_waiting",
+            "id",
+            sqlite_where=sa.text("status IN ('pending', 'sending')"),
+            postgresql_where=sa.text("status IN ('pending', 'sending')"),
+        ),
+    )
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="OutboxAttachment.id"

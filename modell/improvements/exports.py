@@ -3,17 +3,13 @@ values, as XLSX (real dates and numbers in the cells) or as CSV the way Swedish 
 it (`;`, decimal commas, UTF-8 with a byte-order mark). Headings in the reader's language;
 dates in ISO 8601 in CSV, as machine formats are."""
 
-import csv
-import io
 from datetime import date
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from modell.cohorts.models import Cohort
+from modell.core.spreadsheets import inert, to_csv, to_xlsx  # noqa: F401 # inert: tests
 from modell.improvements import overview as follow_up
 from modell.improvements.services import EXPECTED_RESULT_LABELS, STEP_LABELS
 from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS
@@ -122,63 +118,6 @@ def table(
         ]
         return headings, body
     raise ValueError(f"unknown export {kind!r}")
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(value):
-    """Text a user wrote, never a formula: a spreadsheet runs a cell that starts with = + - @
-    (or a tab), so such text gets a leading apostrophe, which Excel shows as plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def to_xlsx(headings: list[str], rows: list[list], *, title: str) -> bytes:
-    """A workbook with one sheet: dates as date cells, numbers as numbers, a frozen heading."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append([inert(h) for h in headings])
-    for row in rows:
-        sheet.append([inert(v) for v in row])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column, heading in enumerate(headings, start=1):
-        for cell in sheet[get_column_letter(column)][1:]:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-        sheet.column_dimensions[get_column_letter(column)].width = min(
-            60, max(10, len(str(heading)) + 2)
-        )
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        text = f"{value:.10g}"
-        return text.replace(".", ",")
-    if isinstance(value, date):
-        return value.isoformat()
-    return inert(str(value))
-
-
-def to_csv(headings: list[str], rows: list[list]) -> bytes:
-    """CSV as Swedish Excel opens it with a double click: `;`, decimal commas, UTF-8 BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headings)
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def export(

@@ -15,7 +15,6 @@ import csv
 import io
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from modell.core import audit
 from modell.core.errors import RuleViolation
+from modell.core.spreadsheets import SEP_LINE, UNREADABLE, decode, normal, sniff_delimiter
 from modell.core.text import CONTROL_MESSAGE, has_control_characters
 from modell.improvements.models import INDICATOR_SOURCES, Indicator, IndicatorValue
 from modell.organisations.models import Organisation
@@ -70,12 +70,7 @@ _NUMBER = re.compile(
     rf"[+-]?(?:\d{{1,3}}(?:[{_THOUSANDS}]\d{{3}})+|\d+)(?:[.,]\d+)?(?:[{_THOUSANDS}]?%)?"
 )
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
-_SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 
-UNREADABLE = _l(
-    "The file is neither UTF-8 nor Windows-1252 text: save it from Excel as "
-    "CSV (semikolonavgränsad) or CSV UTF-8."
-)
 XLSX = _l(
     "This is an Excel workbook, not a CSV file: save it from Excel as "
     "CSV (semikolonavgränsad) or CSV UTF-8."
@@ -157,49 +152,6 @@ def negative_count(unit: str | None):
 # --- reading ------------------------------------------------------------------------------
 
 
-def decode(content: bytes) -> tuple[str, str] | None:
-    """The text and the encoding it was read with, or None when it is neither.
-
-    UTF-8 is tried first because Windows-1252 decodes almost any bytes: a UTF-8 file read as
-    Windows-1252 would import "MÃ¤n" without complaint, while Windows-1252 text with ä, ö
-    or å is practically never valid UTF-8.
-    """
-    if content.startswith(b"\xef\xbb\xbf"):
-        candidates = [("utf-8-sig", content)]
-    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        candidates = [("utf-16", content)]
-    else:
-        candidates = [("utf-8", content), ("cp1252", content)]
-    for encoding, data in candidates:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def sniff_delimiter(heading_line: str) -> str:
-    """`;`, tab or `,`: the one that occurs most often outside quotes in the heading line.
-
-    Sniffed on the headings only, because in the data rows a decimal comma would make a
-    semicolon file look like a comma file.
-    """
-    counts = {";": 0, "\t": 0, ",": 0}
-    quoted = False
-    for ch in heading_line:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    best = max(counts, key=lambda d: counts[d])  # ties go to the first: ; then tab then ,
-    return best if counts[best] else ";"
-
-
-def _normal(text: str) -> str:
-    """A heading or name as compared: trimmed, composed (macOS writes "a" + ring), casefolded."""
-    return unicodedata.normalize("NFC", text.strip().lstrip("\ufeff").strip()).casefold()
-
-
 def parse_number(cell: str) -> float | None:
     """A number as Swedish and English spreadsheets write it; None for an empty cell.
 
@@ -279,7 +231,7 @@ def parse_indicator_csv(
         parsed.add_error(0, None, _l("The file is empty."))
         return parsed
     # Excel honours (and some exports write) a first line "sep=;" naming the delimiter.
-    sep_line = _SEP_LINE.fullmatch(lines[first])
+    sep_line = SEP_LINE.fullmatch(lines[first])
     if sep_line:
         parsed.delimiter = sep_line.group(1)
         first = next((i for i, line in enumerate(lines) if i > first and line.strip()), None)
@@ -341,7 +293,7 @@ def _read_headings(parsed: ParsedFile, line: int, headings: list[str]) -> list[s
             parsed.add_error(line, heading, CONTROL)
             fields.append(None)
             continue
-        name = HEADINGS.get(_normal(heading))
+        name = HEADINGS.get(normal(heading))
         if name is None:
             parsed.add_error(
                 line,
@@ -461,11 +413,11 @@ def _read_row(
 def find_indicator(session: Session, organisation: Organisation, name: str) -> Indicator | None:
     """The organisation's indicator of that name, compared as people read names ("Andel
     Kvinnor" is "andel kvinnor"), in Python: SQL lower() leaves Å, Ä, Ö alone on SQLite."""
-    wanted = _normal(name)
+    wanted = normal(name)
     indicators = session.scalars(
         sa.select(Indicator).where(Indicator.organisation_id == organisation.id)
     )
-    return next((i for i in indicators if _normal(i.name) == wanted), None)
+    return next((i for i in indicators if normal(i.name) == wanted), None)
 
 
 def _check_text(value: str | None, *, limit: int, field_name: str) -> str | None:
@@ -504,7 +456,7 @@ def find_or_create_indicator(
         raise ValueError(f"unknown indicator source {source!r}")
     indicator = find_indicator(session, organisation, name)
     if indicator is not None:
-        if unit and indicator.unit and _normal(unit) != _normal(indicator.unit):
+        if unit and indicator.unit and normal(unit) != normal(indicator.unit):
             raise RuleViolation(
                 _l(
                     "The indicator “%(name)s” is measured in %(unit)s, not %(other)s.",

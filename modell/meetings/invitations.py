@@ -80,6 +80,8 @@ def send_invitations(
     and SKR's project lead a copy. Sending again reaches people added since."""
     if meeting.status == "cancelled":
         raise RuleViolation(_l("The meeting is cancelled."))
+    if meeting.cohort.is_history:
+        raise RuleViolation(_l("The cohort is recorded as history: it sends no mail."))
     if meeting.starts_at is None:
         raise RuleViolation(_l("Set the date and time before sending the invitation."))
     known = {i.person_id for i in meeting.invitations}

@@ -75,7 +75,10 @@ def generate_schedule(
 ) -> list[Meeting]:
     """The cohort's meetings from its template: cohort-wide ones once, group ones for every
     group, with a proposed date and a host that rotates. Run again (a group formed after the
-    start), it adds only what is missing: meetings that exist are kept as they are."""
+    start), it adds only what is missing: meetings that exist are kept as they are. A cohort
+    recorded as history gets none: its meetings took place outside the app."""
+    if cohort.is_history:
+        return []
     existing = set(
         session.execute(
             sa.select(Meeting.kind_id, Meeting.group_id).where(Meeting.cohort_id == cohort.id)

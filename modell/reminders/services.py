@@ -57,6 +57,8 @@ BATCH = 200
 
 
 def rules_for(meeting: Meeting) -> list[ReminderRule]:
+    if meeting.cohort.is_history:  # recorded after the fact: nobody is reminded
+        return []
     return [
         r
         for r in meeting.cohort.template.reminder_rules

@@ -1,0 +1,88 @@
+"""The programme's history as SKR publishes it: every organisation with its title and the
+cohorts it took part in, with their roles; and the file a past cohort is imported from.
+
+The list of organisations is a machine format, the same whoever asks: Swedish headings
+(`Organisation`, `SCB-kod`, `Typ`, `Län`, `Titel`, `Omgångar`), dates in ISO 8601.
+"""
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from sqlalchemy.orm import Session, selectinload
+
+from modell.cohorts.intake import TEMPLATE_HEADINGS
+from modell.cohorts.models import (
+    PARTICIPATION_ROLE_LABELS,
+    Cohort,
+    OrganisationTitle,
+    Participation,
+)
+from modell.cohorts.services import TITLE_LABELS
+from modell.core.spreadsheets import to_csv, to_xlsx
+from modell.core.text import swedish_key
+from modell.organisations.models import KIND_LABELS, Organisation
+
+ORGANISATION_HEADINGS = ["Organisation", "SCB-kod", "Typ", "Län", "Titel", "Omgångar"]
+STATUS_WORDS = {"completed": "fullföljt", "not_completed": "ej fullföljt", "withdrawn": "avbrutet"}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def organisations_table(session: Session) -> list[list]:
+    """Every organisation of the register, the Swedish way sorted, with its title and its
+    cohorts ("Modellkommuner 2017–2018 (benchmarking, fullföljt)"), oldest first."""
+    organisations = session.scalars(
+        sa.select(Organisation).options(selectinload(Organisation.county))
+    ).all()
+    titles = {
+        organisation_id: title
+        for organisation_id, title in session.execute(
+            sa.select(OrganisationTitle.organisation_id, OrganisationTitle.title)
+        )
+    }
+    taken: dict[int, list[tuple]] = defaultdict(list)
+    rows = session.execute(
+        sa.select(Participation.organisation_id, Participation.role, Participation.status, Cohort)
+        .join(Cohort, Participation.cohort_id == Cohort.id)
+        .order_by(Cohort.starts_on.nulls_last(), Cohort.id)
+    ).all()
+    with force_locale("sv"):
+        for organisation_id, role, status, cohort in rows:
+            what = str(PARTICIPATION_ROLE_LABELS[role]).lower()
+            if status in STATUS_WORDS:
+                what += ", " + STATUS_WORDS[status]
+            taken[organisation_id].append(f"{cohort.name} ({what})")
+        kinds = {k: str(label) for k, label in KIND_LABELS.items()}
+    return [
+        [
+            o.name,
+            o.scb_code or "",
+            kinds[o.kind],
+            o.county.name if o.county else "",
+            TITLE_LABELS.get(titles.get(o.id), ""),
+            "; ".join(taken[o.id]),
+        ]
+        for o in sorted(organisations, key=lambda o: (swedish_key(o.name), o.kind))
+    ]
+
+
+def export_organisations(session: Session, fmt: str) -> tuple[bytes, str, str]:
+    """(content, mimetype, file name) of the list of organisations."""
+    rows = organisations_table(session)
+    if fmt == "xlsx":
+        return (
+            to_xlsx(ORGANISATION_HEADINGS, rows, title="Organisationer"),
+            XLSX_MIME,
+            ("organisationer.xlsx"),
+        )
+    if fmt == "csv":
+        return to_csv(ORGANISATION_HEADINGS, rows), "text/csv; charset=utf-8", "organisationer.csv"
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def import_template(fmt: str) -> tuple[bytes, str, str]:
+    """The empty file to fill in for a cohort import: the headings only."""
+    headings = list(TEMPLATE_HEADINGS)
+    if fmt == "xlsx":
+        return to_xlsx(headings, [], title="Omgång"), XLSX_MIME, "omgang-mall.xlsx"
+    return to_csv(headings, []), "text/csv; charset=utf-8", "omgang-mall.csv"

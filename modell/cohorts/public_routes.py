@@ -1,0 +1,116 @@
+"""The pages for people without an account: the open cohorts, the interest registration and
+its confirmation. Thin: read, ask the services, render."""
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from modell.cohorts import bp, public
+from modell.cohorts import registrations as applications
+from modell.cohorts.forms import PublicRegistrationForm
+from modell.cohorts.models import Cohort
+from modell.cohorts.registration_routes import registration_data
+from modell.core.clock import now, today
+from modell.core.errors import RuleViolation
+from modell.core.forms import ButtonForm, add_error
+from modell.core.web import rescuable
+from modell.extensions import db, limiter
+from modell.organisations.services import organisation_choices, organisations_called
+
+
+@bp.route("/oppna")
+def open_cohorts():
+    return render_template(
+        "cohorts/public_open.html", cohorts=public.open_cohorts(db.session, today=today())
+    )
+
+
+def _organisation(form: PublicRegistrationForm):
+    """The organisation the form names, or None (then new_name and new_kind must say it)."""
+    text = (form.organisation.data or "").strip()
+    if not text:
+        return None
+    found = organisations_called(db.session, [text])[text]
+    if len(found) == 1:
+        return found[0]
+    add_error(
+        form,
+        _("Several organisations have that name: choose the right one from the list.")
+        if found
+        else _("No organisation is called that: choose one from the list, or name it below."),
+        "organisation",
+    )
+    return False
+
+
+@bp.route("/<int:cohort_id>/intresse", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"])
+@rescuable
+def public_register(cohort_id: int):
+    """Register interest without an account; it counts once the e-mail is confirmed."""
+    cohort = db.get_or_404(Cohort, cohort_id)
+    if not applications.registration_open(cohort, today()):
+        return render_template("cohorts/public_closed.html", cohort=cohort), 404
+    form = PublicRegistrationForm()
+    if form.validate_on_submit():
+        if form.website.data:  # only a robot fills in what people cannot see
+            return redirect(url_for("cohorts.public_sent", cohort_id=cohort.id))
+        organisation = _organisation(form)
+        if organisation is not False:
+            try:
+                public.start(
+                    db.session,
+                    cohort,
+                    organisation=organisation,
+                    new_name=form.new_name.data,
+                    new_kind=form.new_kind.data or None,
+                    data=registration_data(form),
+                    submitter_email=form.submitter_email.data,
+                    now=now(),
+                )
+                db.session.commit()
+                return redirect(url_for("cohorts.public_sent", cohort_id=cohort.id))
+            except RuleViolation as error:
+                db.session.rollback()
+                add_error(form, error.message, error.field)
+    return render_template(
+        "cohorts/public_register.html",
+        form=form,
+        cohort=cohort,
+        choices=[label for _id, label in organisation_choices(db.session)],
+        hours=public.PENDING_HOURS,
+    )
+
+
+@bp.route("/<int:cohort_id>/intresse/skickad")
+def public_sent(cohort_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    return render_template("cohorts/public_sent.html", cohort=cohort, hours=public.PENDING_HOURS)
+
+
+@bp.route("/intresse/bekrafta/<token>", methods=["GET", "POST"])
+@rescuable
+def confirm_interest(token: str):
+    """The link from the mail: a page with a button (a mail program that opens links to check
+    them must not confirm anything), then the registration is submitted."""
+    try:
+        pending = public.pending_for(db.session, token, now=now())
+    except RuleViolation as error:
+        return render_template("cohorts/public_confirm.html", problem=error.message), 400
+    form = ButtonForm()
+    if form.validate_on_submit():
+        try:
+            registration = public.confirm(db.session, token, now=now())
+            db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            return render_template("cohorts/public_confirm.html", problem=error.message), 400
+        flash(
+            _(
+                "Thank you: the interest registration of %(name)s is received. SKR decides it "
+                "and writes to its contacts.",
+                name=registration.organisation.name,
+            ),
+            "success",
+        )
+        return redirect(url_for("cohorts.public_sent", cohort_id=registration.cohort_id, klar=1))
+    return render_template("cohorts/public_confirm.html", pending=pending, form=form)

@@ -1,0 +1,223 @@
+"""Registering interest without an account: the public form, the confirmation link (single
+use, expiring), the honeypot and the rate limit; nobody has an account before SKR accepts,
+and then every named contact is invited to one."""
+
+import re
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from modell.auth.models import User
+from modell.cohorts import public
+from modell.cohorts import services as cohorts
+from modell.cohorts.models import InterestRegistration, PendingRegistration
+from modell.core import worker
+from modell.core.models import OutboxMessage
+from modell.core.types import utcnow
+from modell.extensions import db
+from modell.organisations.models import Organisation, Person
+from tests.conftest import DEMO, csrf_from, login, post_form
+
+
+def open_cohort(app) -> int:
+    with app.app_context():
+        cohort = cohorts.create_cohort(
+            db.session,
+            now=utcnow(),
+            user_id=None,
+            name="Modellkommuner 2027",
+            template=cohorts.current_template(db.session, "modellkommuner"),
+            registration_deadline=date.today() + timedelta(days=30),
+            starts_on=date.today() + timedelta(days=60),
+        )
+        db.session.flush()
+        cohorts.change_status(db.session, cohort, "open", now=utcnow(), user_id=None)
+        db.session.commit()
+        return cohort.id
+
+
+def answers(organisation="Fagersta (Kommun, 1982)", **changes) -> dict:
+    form = {
+        "organisation": organisation,
+        "decision_date": "2026-05-20",
+        "decision_body": "Kommunfullmäktige",
+        "cemr_signed": "y",
+        "politician_name": "Petra Politiker",
+        "politician_email": "petra@fagersta.example.org",
+        "manager_name": "Chris Chef",
+        "manager_email": "chris@fagersta.example.org",
+        "strategist_name": "Sam Strateg",
+        "strategist_email": "sam@fagersta.example.org",
+        "themes": "Hemtjänst",
+        "mentor_commitment": "y",
+        "fee_payer": "own",
+        "submitter_email": "sam@fagersta.example.org",
+    }
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def link_in(message: OutboxMessage) -> str:
+    return re.search(r"http://127\.0\.0\.1(/\S+)", message.body_text).group(1)
+
+
+def mails(kind: str, **where) -> list[OutboxMessage]:
+    query = sa.select(OutboxMessage).where(OutboxMessage.kind == kind)
+    for column, value in where.items():
+        query = query.where(getattr(OutboxMessage, column) == value)
+    return list(db.session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def test_a_registration_counts_once_confirmed_and_the_contacts_get_accounts_once_accepted(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    assert "Modellkommuner 2027" in visitor.get("/omgangar/oppna").get_data(True)
+    url = f"/omgangar/{cohort_id}/intresse"
+    sent = post_form(visitor, url, answers())
+    assert sent.status_code == 302 and sent.location.endswith("/intresse/skickad")
+    with app.app_context():
+        assert db.session.scalar(
+            sa.select(sa.func.count()).select_from(InterestRegistration).where(
+                InterestRegistration.cohort_id == cohort_id
+            )
+        ) == 0  # fmt: skip
+        (confirmation,) = mails("confirmation")
+        assert confirmation.recipient == "sam@fagersta.example.org"
+        link = link_in(confirmation)
+    # Staff see that a confirmation was mailed, never its link.
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    with app.app_context():
+        message_id = mails("confirmation")[0].id
+    assert link not in coordinator.get(f"/utkorg/{message_id}").get_data(True)
+
+    page = visitor.get(link)  # a GET (a mail scanner) confirms nothing
+    assert page.status_code == 200 and "Bekräfta anmälan" in page.get_data(True)
+    confirmed = visitor.post(link, data={"csrf_token": csrf_from(page.get_data(True))})
+    assert confirmed.status_code == 302
+    assert visitor.get(link).status_code == 400  # single use
+    with app.app_context():
+        registration = db.session.scalar(
+            sa.select(InterestRegistration).where(InterestRegistration.cohort_id == cohort_id)
+        )
+        assert registration.organisation.name == "Fagersta"
+        assert registration.status == "submitted"
+        contacts = {c.email for c in registration.contacts}
+        assert db.session.scalars(sa.select(User).where(User.email.in_(contacts))).all() == []
+        registration_id = registration.id
+
+    decided = post_form(
+        coordinator,
+        f"/omgangar/anmalningar/{registration_id}",
+        {"decision": "accept"},
+        f"/omgangar/anmalningar/{registration_id}",
+    )
+    assert decided.status_code == 302, decided.get_data(True)[:500]
+    with app.app_context():
+        invited = {m.recipient for m in mails("invitation")}
+        assert invited >= contacts
+        users = db.session.scalars(sa.select(User).where(User.email.in_(contacts))).all()
+        assert {(u.person.organisation.name, u.person.function) for u in users} == {
+            ("Fagersta", "politician"),
+            ("Fagersta", "manager"),
+            ("Fagersta", "strategist"),
+        }
+        assert all(u.password_hash is None for u in users)
+
+
+def test_an_organisation_the_register_lacks_is_added_when_confirmed(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    form = answers(
+        organisation="", new_name="Norra Bergslagens kommunförbund", new_kind="federation"
+    )
+    assert post_form(visitor, f"/omgangar/{cohort_id}/intresse", form).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(
+            sa.select(Organisation).where(Organisation.name == "Norra Bergslagens kommunförbund")
+        ) is None  # fmt: skip
+        link = link_in(mails("confirmation")[0])
+    page = visitor.get(link)
+    visitor.post(link, data={"csrf_token": csrf_from(page.get_data(True))})
+    with app.app_context():
+        org = db.session.scalar(
+            sa.select(Organisation).where(Organisation.name == "Norra Bergslagens kommunförbund")
+        )
+        assert org.kind == "federation"
+
+
+def test_bad_answers_are_shown_beside_their_fields_and_nothing_is_kept(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    url = f"/omgangar/{cohort_id}/intresse"
+    cases = [
+        (answers(organisation="Fagerstad"), "Ingen organisation heter så"),
+        (answers(organisation="", new_name="Ny"), "Ange typen för organisationen du namnger"),
+        (answers(organisation=""), "Välj din organisation"),
+        (answers(submitter_email="inte-en-adress"), "submitter_email-error"),
+        (answers(mentor_commitment=None), "mentor_commitment-error"),
+    ]
+    for form, shown in cases:
+        page = post_form(visitor, url, form)
+        assert page.status_code == 200 and shown in page.get_data(True), shown
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingRegistration)) == 0
+        assert mails("confirmation") == []
+
+
+def test_an_organisation_already_registered_is_told_so(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    url = f"/omgangar/{cohort_id}/intresse"
+    post_form(visitor, url, answers())
+    with app.app_context():
+        link = link_in(mails("confirmation")[0])
+    page = visitor.get(link)
+    visitor.post(link, data={"csrf_token": csrf_from(page.get_data(True))})
+    again = post_form(visitor, url, answers())
+    assert "Fagersta har redan anmält intresse" in again.get_data(True)
+
+
+def test_the_honeypot_stores_nothing_and_unconfirmed_registrations_expire(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    url = f"/omgangar/{cohort_id}/intresse"
+    robot = post_form(visitor, url, answers(website="http://spam.example"))
+    assert robot.status_code == 302  # told it went well, like a person
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingRegistration)) == 0
+    post_form(visitor, url, answers())
+    with app.app_context():
+        link = link_in(mails("confirmation")[0])
+    later = utcnow() + timedelta(hours=public.PENDING_HOURS, minutes=1)
+    worker.run_once(app, now=later)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingRegistration)) == 0
+    assert visitor.get(link).status_code == 400
+
+
+def test_the_public_form_is_rate_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, PUBLIC_FORM_RATE_LIMIT="2 per hour")
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    url = f"/omgangar/{cohort_id}/intresse"
+    codes = [
+        post_form(visitor, url, answers(organisation="Fagerstad")).status_code for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_a_closed_cohort_takes_no_registrations(app):
+    with app.app_context():
+        running = db.session.scalar(
+            sa.select(InterestRegistration.cohort_id).limit(1)
+        )  # the demo's cohorts are past registration
+    assert app.test_client().get(f"/omgangar/{running}/intresse").status_code == 404
+    assert app.test_client().get("/omgangar/999999/intresse").status_code == 404
+    # Nobody is created a person or an account by a registration that is not accepted.
+    with app.app_context():
+        assert db.session.scalar(
+            sa.select(sa.func.count()).select_from(Person).where(
+                Person.email == "sam@fagersta.example.org"
+            )
+        ) == 0  # fmt: skip
