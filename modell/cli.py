@@ -52,6 +52,18 @@ def demo_command():
         click.echo("  (no passwords outside development: use 'Forgot your password?')")
 
 
+def _log_to_stderr() -> None:
+    """A long-running process says what it does (who leads, what was sent) at INFO."""
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        # APScheduler's own line for every run of every job is noise; its warnings stay.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 def _require_a_strong_key() -> None:
     """The commands that sign links (invitations, reset mails) need the production key."""
     problem = current_app.config.get("SECRET_KEY_PROBLEM")
@@ -254,6 +266,7 @@ def worker_command():
     from modell.core import worker
 
     _require_a_strong_key()
+    _log_to_stderr()
     app = current_app._get_current_object()
     click.echo(f"Worker started (a pass every {app.config['WORKER_POLL_SECONDS']} s).")
     try:
@@ -275,6 +288,7 @@ def scheduler_command():
     from modell.reminders.scheduler import run_forever
 
     _require_a_strong_key()
+    _log_to_stderr()
     app = current_app._get_current_object()
     click.echo(
         f"Scheduler started (a tick every {app.config['SCHEDULER_TICK_SECONDS']:g} s, "

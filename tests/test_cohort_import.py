@@ -293,3 +293,19 @@ def test_the_import_templates_have_the_headings(app):
     assert [c.value for c in sheet.active[1]] == HEADINGS
     text = client.get("/omgangar/importera/mall.csv").data.decode("utf-8-sig")
     assert text.strip() == ";".join(HEADINGS)
+
+
+def test_organisations_are_listed_the_swedish_way_on_both_databases(app, ctx):
+    from modell.core.collation import swedish
+
+    db.session.add(
+        Organisation(name="sdf Enskede-Årsta-Vantör", kind="district_administration",
+                     created_at=utcnow())
+    )  # fmt: skip
+    db.session.flush()
+    names = db.session.scalars(
+        sa.select(Organisation.name).order_by(swedish(Organisation.name))
+    ).all()
+    at = names.index
+    assert at("Ystad") < at("Årjäng") < at("Älvdalen") < at("Örebro")  # Å Ä Ö after Z
+    assert at("Salem") < at("sdf Enskede-Årsta-Vantör") < at("Sigtuna")  # case-insensitive

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from modell.cohorts.models import Cohort
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import to_local
+from modell.core.types import utcnow
 from modell.demo_living import LIVING_DESCRIPTION
 from modell.extensions import db
 from modell.meetings import after_meeting, invitations
@@ -149,14 +150,14 @@ def test_the_demo_host_is_reminded_21_days_before_once_at_a_real_smtp_server(mai
     assert f"strategist@{host.lower()}.example.org" in line.replace("å", "a").replace("ä", "a")
     ran = runner.invoke(reminders_cli, ["run", "--at", at])
     assert ran.exit_code == 0, ran.output
-    assert ran.output.strip().splitlines()[-1].startswith("due 2, sent 2, failed 0, skipped 0")
+    assert ran.output.splitlines()[0] == "due 2, sent 2, failed 0, skipped 0", ran.output
     arrived = smtp.wait_for(2)
     ours = [m for m in arrived if title in m["Subject"]]
     assert len(ours) == 1 and ours[0]["Subject"] == f"Dags att skicka inbjudan: {title}"
     assert ours[0]["Message-ID"]
     assert any(p.get_content_type() == "text/calendar" for p in ours[0].iter_attachments())
     again = runner.invoke(reminders_cli, ["run", "--at", at])
-    assert again.output.strip().splitlines()[-1] == "due 0, sent 0, failed 0, skipped 0"
+    assert again.output.splitlines()[0] == "due 0, sent 0, failed 0, skipped 0"
     assert len(smtp.messages) == 2
 
 
@@ -453,3 +454,99 @@ def test_only_staff_change_reminders(app):
     url = f"/omgangar/modeller/{template_id}/paminnelser/send_invitation"
     assert client.get(url).status_code == 403
     assert client.get(f"/omgangar/modeller/{template_id}/paminnelser/nope").status_code == 403
+
+
+def test_a_changed_rule_never_sends_a_burst_about_the_past(app):
+    from tests.conftest import DEMO, login, post_form
+
+    with app.app_context():
+        meeting = living_meeting(2)  # four weeks ahead: a month before has passed
+        template_id = meeting.cohort.template_id
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    month = _rule_form(
+        subject="Benchmarkingträff om en vecka",
+        offset_days="-30",
+        audience="invited",
+        condition="",
+        essential=None,
+    )
+    url = f"/omgangar/modeller/{template_id}/paminnelser/meeting_in_a_week"
+    assert post_form(client, url, month).status_code == 302
+    with app.app_context():
+        row = scheduled(living_meeting(2), "meeting_in_a_week")
+        assert (row.state, row.reason) == ("cancelled", "rule_changed")
+        summary = services.process(db.session, utcnow(), app.config)
+        assert not [
+            d
+            for d in db.session.scalars(sa.select(ReminderDelivery))
+            if d.meeting_id == row.meeting_id and d.rule_id == row.rule_id
+        ]
+        assert summary.failed == 0
+
+
+def test_a_meeting_moved_after_its_reminder_went_out_is_reminded_of_again(app, ctx):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    db.session.commit()
+    week = scheduled(meeting, "meeting_in_a_week")
+    first_due = week.due_at
+    services.process(db.session, first_due, app.config)
+    assert scheduled(meeting, "meeting_in_a_week").state == "done"
+    # Moved three weeks later, decided the day after the reminder went out.
+    new_day = to_local(meeting.starts_at).date() + timedelta(days=21)
+    meetings.update_meeting(
+        db.session, meeting, change(meeting, new_day), now=first_due + timedelta(days=1),
+        user_id=None,
+    )  # fmt: skip
+    db.session.commit()
+    again = scheduled(meeting, "meeting_in_a_week")
+    assert again.state == "pending" and to_local(again.due_at).date() == new_day - timedelta(7)
+    services.process(db.session, again.due_at, app.config)
+    sent = db.session.scalars(
+        sa.select(ReminderDelivery.due_at).where(
+            ReminderDelivery.rule_id == again.rule_id,
+            ReminderDelivery.meeting_id == meeting.id,
+            ReminderDelivery.state == "sent",
+        )
+    ).all()
+    assert sorted(set(sent)) == [first_due, again.due_at]
+
+
+def test_the_commands_say_what_would_be_skipped_and_what_really_went_out(app):
+    with app.app_context():
+        meeting = living_meeting(2)
+        day = to_local(meeting.starts_at).date() - timedelta(days=7)
+    at = f"{day.isoformat()}T08:00"
+    runner = app.test_cli_runner()
+    listed = runner.invoke(reminders_cli, ["due", "--at", at])
+    assert listed.exit_code == 0 and "listed only: nothing sent" in listed.output
+    ran = runner.invoke(reminders_cli, ["run", "--at", at])
+    first = ran.output.splitlines()[0]
+    assert first.startswith("due ") and ", sent 0, " in first  # no MAIL_SERVER: nothing sent
+    assert "kept in the outbox: no MAIL_SERVER is set" in ran.output
+    for bad in ("0001-01-01", "9999-12-31T23:59-14:00", "", "igår", "1999-12-31T08:00"):
+        result = runner.invoke(reminders_cli, ["due", "--at", bad])
+        assert result.exit_code == 2 and "Traceback" not in result.output, (bad, result.output)
+
+
+def test_a_rule_that_could_reach_nobody_is_refused_beside_its_field(app):
+    from tests.conftest import DEMO, login, post_form
+
+    with app.app_context():
+        template_id = living_meeting(2).cohort.template_id
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    url = f"/omgangar/modeller/{template_id}/paminnelser/ny"
+    no_host = post_form(
+        client, url, _rule_form(meeting_kind="result_conference", condition="", subject="X")
+    )
+    assert "har ingen värdorganisation" in no_host.get_data(True)
+    copy = post_form(client, url, _rule_form(condition="", cc_mentor="y", subject="Y"))
+    assert "En kopia till mentorn går med påminnelser till" in copy.get_data(True)
+    hidden = post_form(client, url, _rule_form(condition="", subject="Ny\u202epåminnelse"))
+    assert hidden.status_code == 302
+    with app.app_context():
+        from modell.cohorts.models import ReminderRule
+
+        subjects = set(db.session.scalars(sa.select(ReminderRule.subject)))
+        assert "Nypåminnelse" in subjects and not {"X", "Y"} & subjects

@@ -465,9 +465,7 @@ class PublicRegistrationForm(RegistrationForm):
     submitter_email = EmailField(
         _l("Your e-mail address"),
         validators=[DataRequired(), Email(), Length(max=320)],
-        description=_l(
-            "We send a link there. The registration counts once you have confirmed it."
-        ),
+        description=_l("We send a link there. The registration counts once you have confirmed it."),
     )
     website = StringField(_l("Leave this field empty"), validators=[Optional()])
 

@@ -367,8 +367,19 @@ def save_reminder_rule(
 ) -> ReminderRule:
     """Add a rule (key None) or change the one with `key`; then the reminders of the cohorts
     that use this version are planned again."""
-    if values["meeting_kind_key"] not in {k.key for k in template.meeting_kinds}:
+    kinds = {k.key: k for k in template.meeting_kinds}
+    if values["meeting_kind_key"] not in kinds:
         raise RuleViolation(_l("Choose a meeting kind of this template."), field="meeting_kind")
+    if values["audience"] == "host" and kinds[values["meeting_kind_key"]].scope != "group":
+        raise RuleViolation(
+            _l("Meetings of this kind have no host organisation: choose other recipients."),
+            field="audience",
+        )
+    if values.get("cc_mentor") and values["audience"] != "organisations":
+        raise RuleViolation(
+            _l("A copy to the mentor goes with reminders to the benchmarking organisations."),
+            field="cc_mentor",
+        )
     condition = values.get("condition") or None
     if condition and values["audience"] not in REMINDER_CONDITION_AUDIENCES[condition]:
         raise RuleViolation(
@@ -428,3 +439,14 @@ def rule_timing(rule: ReminderRule, kind_name: str) -> str:
     else:
         when = _("on the day of each %(kind)s", kind=kind_name)
     return _("%(when)s, at %(hour)02d.00", when=when, hour=rule.send_hour)
+
+
+def cohorts_using(session: Session, template: ProgrammeTemplate) -> list[Cohort]:
+    """The cohorts that follow this version (and so its reminders), not yet concluded."""
+    return list(
+        session.scalars(
+            sa.select(Cohort)
+            .where(Cohort.template_id == template.id, Cohort.status != "concluded")
+            .order_by(Cohort.starts_on, Cohort.id)
+        )
+    )

@@ -22,6 +22,7 @@ from modell.core.access import require_staff
 from modell.core.clock import now
 from modell.core.errors import RuleViolation
 from modell.core.forms import add_error, options
+from modell.core.text import strip_format_characters
 from modell.core.web import rescuable
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS
@@ -70,6 +71,7 @@ def _template_page(template: ProgrammeTemplate, copy_form: TemplateCopyForm):
         scope_labels=SCOPE_LABELS,
         function_labels=FUNCTION_LABELS,
         rule_timing=programme.rule_timing,
+        used_by=programme.cohorts_using(db.session, template),
         kind_names={k.key: k.name for k in template.meeting_kinds},
         audience_labels=REMINDER_AUDIENCE_LABELS,
         condition_labels=REMINDER_CONDITION_LABELS,
@@ -280,10 +282,11 @@ def edit_reminder(template_id: int, key: str | None = None):
         form.condition.data = rule.condition or ""
     if form.validate_on_submit():
         values = {
-            "subject": form.subject.data.strip(),
-            "body": form.body.data.strip(),
-            "subject_en": (form.subject_en.data or "").strip() or None,
-            "body_en": (form.body_en.data or "").strip() or None,
+            # No invisible characters (a right-to-left override) in what goes out by mail.
+            "subject": strip_format_characters(form.subject.data).strip(),
+            "body": strip_format_characters(form.body.data).strip(),
+            "subject_en": strip_format_characters(form.subject_en.data or "").strip() or None,
+            "body_en": strip_format_characters(form.body_en.data or "").strip() or None,
             "meeting_kind_key": form.meeting_kind.data,
             "event": form.event.data,
             "offset_days": form.offset_days.data,

@@ -13,6 +13,7 @@ link). In development the text is written to the server log instead.
 import contextlib
 import smtplib
 import ssl
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -174,6 +175,22 @@ def deliver(
                     smtp.quit()
 
 
+def wait_while_sending(engine: sa.Engine, ids: list[int], *, timeout: float) -> None:
+    """Wait (at most `timeout` seconds) until no message of `ids` is being sent."""
+    deadline = time.monotonic() + timeout
+    with Session(engine) as s:
+        while time.monotonic() < deadline:
+            sending = s.scalar(
+                sa.select(sa.func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+            )
+            s.rollback()
+            if not sending:
+                return
+            time.sleep(0.05)
+
+
 def flush(engine: sa.Engine, config: Mapping, *, now: datetime, force: bool = False) -> dict:
     """Deliver what is due; `force` also what waits for its next attempt (an operator who
     has just fixed the mail server). Without MAIL_SERVER nothing leaves: `kept` counts."""
@@ -193,7 +210,7 @@ def _send_one(
 ) -> bool:
     """Send one claimed message and record how it went; False when the connection broke."""
     try:
-        smtp.send_message(build_email(m, config["MAIL_DEFAULT_SENDER"]))
+        smtp.send_message(build_email(m, config["MAIL_DEFAULT_SENDER"], sent_at=now))
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         _attempt_failed(m, exc, now, config, result, final=min(codes) >= 500)
@@ -211,6 +228,22 @@ def _send_one(
     return True
 
 
+def describe_error(exc: Exception) -> str:
+    """What went wrong, as the mail server said it: "550 5.1.1 No such mailbox (to ...)"."""
+
+    def said(code: int, text) -> str:
+        words = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return f"{code} {words}".strip()
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{said(code, text)} ({address})" for address, (code, text) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return said(exc.smtp_code, exc.smtp_error)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _attempt_failed(
     message: OutboxMessage,
     exc: Exception,
@@ -221,7 +254,7 @@ def _attempt_failed(
     final: bool = False,
 ) -> None:
     message.attempts += 1
-    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    message.last_error = describe_error(exc)[:2000]
     message.claimed_at = None
     if final or message.attempts >= config.get("MAIL_MAX_ATTEMPTS", MAX_ATTEMPTS):
         message.status, message.next_attempt_at = "failed", None
@@ -274,7 +307,9 @@ def message_id(message: OutboxMessage, sender: str) -> str:
     return f"<outbox.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+def build_email(
+    message: OutboxMessage, sender: str, *, sent_at: datetime | None = None
+) -> EmailMessage:
     """The outbox row as an RFC 5322 message (text, optional HTML, attachments)."""
     email = EmailMessage()
     email["From"] = sender
@@ -282,7 +317,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     if message.cc:
         email["Cc"] = message.cc
     email["Subject"] = message.subject
-    email["Date"] = format_datetime(message.created_at)
+    email["Date"] = format_datetime(sent_at or message.created_at)
     email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body_text)
     if message.body_html:

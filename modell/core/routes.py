@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from modell.core import mail
@@ -129,5 +130,12 @@ def outbox_retry_failed():
     for message in failed:
         mail.retry(db.session, message)
     db.session.commit()
-    flash(_("%(n)d failed messages will be sent again.", n=len(failed)), "success")
+    flash(
+        ngettext(
+            "%(num)d failed message will be sent again.",
+            "%(num)d failed messages will be sent again.",
+            len(failed),
+        ),
+        "success",
+    )
     return redirect(url_for("core.outbox", status="pending"))

@@ -48,6 +48,13 @@ def run_once(app: Flask, *, now: datetime) -> dict:
                     log.exception("worker job %s failed", name)
                     done[name] = -1
         result = mail.flush(db.engine, app.config, now=now)
+    if result.get("sent") or result.get("retry") or result.get("failed"):
+        log.info(
+            "mail: sent %d, to be retried %d, failed %d",
+            result["sent"],
+            result["retry"],
+            result["failed"],
+        )
     return done | {"mail_" + k: v for k, v in result.items()}
 
 

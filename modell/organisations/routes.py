@@ -15,6 +15,7 @@ from modell.cohorts.models import (
 )
 from modell.core.access import require_staff, require_view
 from modell.core.clock import now
+from modell.core.collation import swedish
 from modell.core.errors import NeedsConfirmation, RuleViolation
 from modell.core.forms import add_error, options
 from modell.core.web import page_number, rescuable
@@ -53,7 +54,7 @@ def index():
     county = request.args.get("lan", "")
     status = request.args.get("status", "")
     stmt = sa.select(Organisation).options(selectinload(Organisation.county))
-    stmt = stmt.order_by(Organisation.name, Organisation.kind)
+    stmt = stmt.order_by(swedish(Organisation.name), Organisation.kind)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(sa.or_(Organisation.name.ilike(like), Organisation.scb_code == q))

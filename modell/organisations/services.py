@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from modell.core import audit
+from modell.core.collation import swedish
 from modell.core.errors import NeedsConfirmation
 from modell.core.text import strip_format_characters
 from modell.organisations.models import KIND_LABELS, County, Organisation, Person
@@ -233,7 +234,7 @@ def organisation_choices(session: Session, *criteria) -> list[tuple[int, str]]:
     rows = session.execute(
         sa.select(Organisation.id, Organisation.name, Organisation.kind, Organisation.scb_code)
         .where(*criteria)
-        .order_by(Organisation.name, Organisation.kind, Organisation.id)
+        .order_by(swedish(Organisation.name), Organisation.kind, Organisation.id)
     ).all()
     return [(row.id, organisation_label(row)) for row in rows]
 

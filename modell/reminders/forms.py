@@ -13,8 +13,8 @@ class ReminderSettingsForm(Form):
     optional_reminders = BooleanField(
         _l("Reminders that are not essential"),
         description=_l(
-            "A week and a day before a meeting, halfway between meetings, Plus – Minus – "
-            "Interesting. Reminders to hosts and of the result presentation always come."
+            "The reminders the programme does not mark as essential, for example a week and "
+            "a day before a meeting. The essential ones always come."
         ),
     )
     reminder_mail = RadioField(

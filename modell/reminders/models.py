@@ -27,6 +27,7 @@ REASONS = {
     "rule_inactive": _l("The rule has been turned off."),
     "no_recipients": _l("Nobody to send it to."),
     "no_previous_meeting": _l("There is no earlier meeting to count from."),
+    "rule_changed": _l("Its time had already passed when the rule was changed."),
 }
 
 
@@ -68,7 +69,8 @@ class ScheduledReminder(db.Model):
 class ReminderDelivery(db.Model):
     """What became of a scheduled reminder for one recipient: sent (its message is in the
     outbox, which delivers it), skipped with the reason, or failed (the message could not be
-    made). Unique per rule, meeting and recipient, so nobody is reminded twice."""
+    made). Unique per rule, meeting, recipient and due instant, so nobody is reminded twice
+    of the same thing (only again when the meeting has moved)."""
 
     __tablename__ = "reminder_deliveries"
 
@@ -78,6 +80,8 @@ class ReminderDelivery(db.Model):
     )
     rule_id: Mapped[int] = mapped_column(sa.ForeignKey("reminder_rules.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
+    # The instant it was due: a meeting moved after a reminder went out is reminded of again.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recipient: Mapped[str] = mapped_column(sa.String(320))  # the address, lower case
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(
@@ -99,7 +103,7 @@ class ReminderDelivery(db.Model):
     rule = relationship("ReminderRule")
     meeting = relationship("Meeting")
 
-    __table_args__ = (sa.UniqueConstraint("rule_id", "meeting_id", "recipient"),)
+    __table_args__ = (sa.UniqueConstraint("rule_id", "meeting_id", "recipient", "due_at"),)
 
 
 class Notification(db.Model):

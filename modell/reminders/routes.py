@@ -15,7 +15,10 @@ from modell.reminders.forms import ReminderSettingsForm
 @login_required
 def notifications():
     items = services.notifications_of(db.session, current_user.id)
-    return render_template("reminders/notifications.html", items=items, button=ButtonForm())
+    titles = services.meeting_titles(db.session, {n.meeting_id for n in items} - {None})
+    return render_template(
+        "reminders/notifications.html", items=items, titles=titles, button=ButtonForm()
+    )
 
 
 @bp.route("/aviseringar/last", methods=["POST"])

@@ -95,8 +95,9 @@ class Scheduler:
         self.lease_seconds = app.config["SCHEDULER_LEASE_SECONDS"]
         self.on_lead: Callable[[], None] | None = None  # run_forever: tick at once
 
-    def lease(self) -> bool:
-        """Take or renew the lease; True while this process leads."""
+    def lease(self, *, tick_on_lead: bool = True) -> bool:
+        """Take or renew the lease; True while this process leads. Newly leading, the lease
+        check asks for a tick at once (the tick itself does not ask for another)."""
         now = self.clock()
         with self.app.app_context():
             from modell.extensions import db
@@ -111,14 +112,14 @@ class Scheduler:
                 elif not held and self.leading:
                     log.warning("scheduler %s lost the lease", self.holder)
         was_leading, self.leading = self.leading, held
-        if held and not was_leading and self.on_lead is not None:
+        if held and not was_leading and tick_on_lead and self.on_lead is not None:
             self.on_lead()
         return held
 
     def tick(self) -> services.Summary | None:
         """If this process leads (the lease renewed now), process what is due. None when
         another process leads."""
-        if not self.lease():
+        if not self.lease(tick_on_lead=False):
             return None
         now = self.clock()
         with self.app.app_context():

@@ -109,9 +109,14 @@ def due_instant(rule: ReminderRule, meeting: Meeting, previous: Meeting | None) 
     return local_to_utc(day + timedelta(days=rule.offset_days), time(rule.send_hour, 0))
 
 
-def plan_meeting(session: Session, meeting: Meeting, *, now: datetime) -> None:
-    """Plan, move or cancel the meeting's reminders. Only pending ones move: what has been
-    sent stays sent."""
+def plan_meeting(
+    session: Session, meeting: Meeting, *, now: datetime, catch_up: bool = True
+) -> None:
+    """Plan, move or cancel the meeting's reminders. Pending ones move with the meeting; one
+    already sent comes again when the meeting moves so that its new time is still ahead
+    (people are told of the new date). `catch_up=False` (a coordinator changed the rules):
+    a reminder whose new time has already passed is not sent at all, so a changed rule
+    never sends a burst of mail about the past."""
     existing = {
         s.rule_id: s
         for s in session.scalars(
@@ -138,22 +143,30 @@ def plan_meeting(session: Session, meeting: Meeting, *, now: datetime) -> None:
                 )
                 row.updated_at = now
             continue
+        passed = not catch_up and due <= now
         if row is None:
             session.add(
                 ScheduledReminder(
                     rule_id=rule.id,
                     meeting_id=meeting.id,
                     due_at=due,
-                    state="pending",
+                    state="cancelled" if passed else "pending",
+                    reason="rule_changed" if passed else None,
                     created_at=now,
                     updated_at=now,
                 )
             )
         elif row.state == "pending" or (
             row.state == "cancelled"
-            and row.reason in ("meeting_undated", "meeting_cancelled", "rule_inactive")
+            and row.reason
+            in ("meeting_undated", "meeting_cancelled", "rule_inactive", "rule_changed")
         ):
+            row.due_at, row.updated_at = due, now
+            row.state, row.reason = ("cancelled", "rule_changed") if passed else ("pending", None)
+        elif row.state == "done" and due != row.due_at and due > now:
+            # Sent for the old date; the meeting moved: remind again of the new one.
             row.due_at, row.state, row.reason, row.updated_at = due, "pending", None, now
+            row.processed_at = None
 
 
 @meeting_changed.connect
@@ -176,7 +189,7 @@ def _on_rules_changed(template: ProgrammeTemplate, *, session: Session, now: dat
         .where(Cohort.template_id == template.id, Cohort.status != "concluded")
     ).all()
     for meeting in meetings:
-        plan_meeting(session, meeting, now=now)
+        plan_meeting(session, meeting, now=now, catch_up=False)
 
 
 def plan_all(session: Session, *, now: datetime) -> int:
@@ -358,6 +371,8 @@ class Summary:
     failed: int = 0
     skipped: int = 0
     messages: list[int] = field(default_factory=list)  # outbox ids written
+    mailed: dict[int, int] = field(default_factory=dict)  # reminder mail: id -> reminders
+    held: int = 0  # reminders held for the weekly digest
 
     def line(self) -> str:
         return f"due {self.due}, sent {self.sent}, failed {self.failed}, skipped {self.skipped}"
@@ -444,8 +459,10 @@ def _process_batch(
                     item.delivery.outbox_message_id = message.id
                 _mark_mailed(session, [item.delivery.id for item in mailed], now)
                 summary.sent += len(items)
+                summary.held += len(items) - len(mailed)
                 if message is not None:
                     summary.messages.append(message.id)
+                    summary.mailed[message.id] = len(mailed)
         except Exception as error:  # a template error, an odd address: this person only
             log.exception("reminder message to %s failed", email)
             for item in items:
@@ -475,7 +492,9 @@ def _decide(
     done = set(
         session.scalars(
             sa.select(ReminderDelivery.recipient).where(
-                ReminderDelivery.rule_id == rule.id, ReminderDelivery.meeting_id == meeting.id
+                ReminderDelivery.rule_id == rule.id,
+                ReminderDelivery.meeting_id == meeting.id,
+                ReminderDelivery.due_at == row.due_at,
             )
         )
     )
@@ -490,6 +509,7 @@ def _decide(
             scheduled_id=row.id,
             rule_id=rule.id,
             meeting_id=meeting.id,
+            due_at=row.due_at,
             recipient=recipient.email,
             person_id=recipient.person.id if recipient.person else None,
             user_id=recipient.user.id if recipient.user else None,
@@ -629,9 +649,22 @@ def send_digests(session: Session, now: datetime, config: Mapping) -> list[int]:
     by_user: dict[int, tuple[User, list[Notification]]] = {}
     for note, user in rows:
         by_user.setdefault(user.id, (user, []))[1].append(note)
+    starts = dict(
+        session.execute(
+            sa.select(Meeting.id, Meeting.starts_at).where(
+                Meeting.id.in_({note.meeting_id for note, _ in rows} - {None})
+            )
+        ).all()
+    )
+
+    def still_news(note: Notification) -> bool:
+        """Not a reminder of a meeting that has begun since it was written."""
+        begins = starts.get(note.meeting_id)
+        return begins is None or not (note.created_at < begins <= now)
+
     written = []
     for user, notes in by_user.values():
-        unread = [n for n in notes if n.read_at is None]
+        unread = [n for n in notes if n.read_at is None and still_news(n)]
         try:
             with session.begin_nested():
                 for n in notes:
@@ -697,10 +730,53 @@ def _digest(
 class DueLine:
     scheduled: ScheduledReminder
     recipients: list[Recipient]
+    reasons: list[str | None]  # why each would be skipped (None: it would go out)
 
 
 def due_with_recipients(session: Session, at: datetime) -> list[DueLine]:
-    return [DueLine(s, recipients(session, s.rule, s.meeting)) for s in due(session, at)]
+    """What is due at `at`, each recipient with the reason it would be skipped: what the
+    tick would decide, written nowhere."""
+    lines = []
+    for s in due(session, at):
+        people = recipients(session, s.rule, s.meeting)
+        previous = previous_meeting(session, s.meeting) if s.rule.condition else None
+        late = too_late(s.rule, s.meeting, s.due_at, at)
+        reasons = [
+            "too_late" if late else skip_reason(session, s.rule, s.meeting, r, previous)
+            for r in people
+        ]
+        lines.append(DueLine(s, people, reasons))
+    return lines
+
+
+@dataclass
+class MailOutcome:
+    delivered: int = 0  # reminders whose mail the mail server accepted
+    undelivered: int = 0  # ... whose mail failed or waits for a retry
+    kept: int = 0  # ... whose mail waits in the outbox: no mail server is set
+    held: int = 0  # ... held for the weekly digest
+
+
+def mail_outcome(session: Session, summary: Summary, *, has_server: bool) -> MailOutcome:
+    """What became of the mail of a processed batch, counted per reminder."""
+    outcome = MailOutcome(held=summary.held)
+    if not summary.mailed:
+        return outcome
+    status = dict(
+        session.execute(
+            sa.select(OutboxMessage.id, OutboxMessage.status).where(
+                OutboxMessage.id.in_(list(summary.mailed))
+            )
+        ).all()
+    )
+    for message_id, count in summary.mailed.items():
+        if status.get(message_id) == "sent":
+            outcome.delivered += count
+        elif has_server:
+            outcome.undelivered += count
+        else:
+            outcome.kept += count
+    return outcome
 
 
 # --- the notifications page -------------------------------------------------------------------
@@ -723,6 +799,17 @@ def notifications_of(session: Session, user_id: int, *, limit: int = 100) -> lis
             .limit(limit)
         )
     )
+
+
+def meeting_titles(session: Session, meeting_ids: set[int]) -> dict[int, str]:
+    if not meeting_ids:
+        return {}
+    return {
+        meeting_id: title
+        for meeting_id, title in session.execute(
+            sa.select(Meeting.id, Meeting.title).where(Meeting.id.in_(meeting_ids))
+        )
+    }
 
 
 def mark_read(session: Session, user_id: int, *, now: datetime) -> int:

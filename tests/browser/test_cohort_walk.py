@@ -186,7 +186,7 @@ def test_a_coordinator_runs_2019_from_scratch_and_2020_gives_a_mentor_its_title(
     page.goto("/organisationer/?q=Askersund")
     page.get_by_role("link", name="Askersund", exact=True).click()
     expect(page.locator("#org-title")).to_have_text("Modellkommun")
-    history = page.get_by_role("table")
+    history = page.get_by_role("table", name="Historik i programmet")
     expect(history).to_contain_text("Modellkommuner 2019")
     expect(history).to_contain_text("Modellkommuner 2020")
     assert_accessible(page)

@@ -82,7 +82,9 @@ def test_a_municipality_registers_interest_without_an_account_and_its_contacts_g
         page.goto(link)
         assert_accessible(page)
         page.get_by_role("button", name="Bekräfta anmälan").click()
-        expect(page.get_by_role("status").first).to_contain_text("intresseanmälan från Fagersta är mottagen")
+        expect(page.get_by_role("status").first).to_contain_text(
+            "intresseanmälan från Fagersta är mottagen"
+        )
     finally:
         context.close()
 
