@@ -73,7 +73,7 @@ def test_a_member_registers_its_own_organisation_and_bad_input_is_kept_beside_th
     login(client, DEMO["participant"])  # Botkyrka's strategist
     url = f"/omgangar/{cohort_id}/anmal"
     page = client.get(url).get_data(True)
-    assert 'id="organisation_id"' not in page  # a member registers its own organisation
+    assert 'id="organisation"' not in page  # a member registers its own organisation
 
     bad = {**FULL_REGISTRATION, "politician_email": "not-an-address", "mentor_commitment": ""}
     response = post_form(client, url, bad)

@@ -73,6 +73,9 @@ def test_a_registration_counts_once_confirmed_and_the_contacts_get_accounts_once
     visitor = app.test_client()
     assert "Modellkommuner 2027" in visitor.get("/omgangar/oppna").get_data(True)
     url = f"/omgangar/{cohort_id}/intresse"
+    # The input offers every organisation by its label, its county beside it.
+    form_page = visitor.get(url).get_data(True)
+    assert '<option value="Fagersta (Kommun, 1982)">Västmanlands län</option>' in form_page
     sent = post_form(visitor, url, answers())
     assert sent.status_code == 302 and sent.location.endswith("/intresse/skickad")
     with app.app_context():

@@ -125,8 +125,29 @@ def _contact():
     )
 
 
+# The id of the page's <datalist> of organisation labels. An input that names an organisation
+# offers them (a native list: no script), and the server takes a label to mean its one
+# organisation, so that two organisations of one name are never mixed up.
+ORGANISATION_LIST = "organisation-labels"
+
+
+def organisation_input(label, **kwargs) -> StringField:
+    """A text input that names one organisation: a label chosen from the list, or a name."""
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=400)],
+        render_kw={"list": ORGANISATION_LIST},
+        **kwargs,
+    )
+
+
 class RegistrationForm(Form):
-    organisation_id = SelectField(_l("Organisation"), coerce=int_or_none, choices=[])
+    organisation = organisation_input(
+        _l("Organisation"),
+        description=_l(
+            "Type a few letters of its name or its SCB code and choose it from the list."
+        ),
+    )
     decision_date = DateField(
         _l("Date of the political decision"),
         validators=[DataRequired()],
@@ -214,22 +235,6 @@ class DecisionForm(Form):
         _l("Reason"),
         validators=[Optional(), Length(max=2000)],
         description=_l("Required when the registration is declined; the organisation sees it."),
-    )
-
-
-# The id of the page's <datalist> of organisation labels. An input that names an organisation
-# offers them (a native list: no script), and the server takes a label to mean its one
-# organisation, so that two organisations of one name are never mixed up.
-ORGANISATION_LIST = "organisation-labels"
-
-
-def organisation_input(label, **kwargs) -> StringField:
-    """A text input that names one organisation: a label chosen from the list, or a name."""
-    return StringField(
-        label,
-        validators=[Optional(), Length(max=400)],
-        render_kw={"list": ORGANISATION_LIST},
-        **kwargs,
     )
 
 
@@ -452,12 +457,6 @@ class PublicRegistrationForm(RegistrationForm):
     (the browser suggests the register's names) or named as new with its kind; the sender's
     own address gets the confirmation link. `website` is a honeypot: people never see it."""
 
-    organisation = StringField(
-        _l("Organisation"),
-        validators=[Optional(), Length(max=300)],
-        description=_l("Start typing its name and choose it from the list."),
-        render_kw={"list": "organisations"},
-    )
     new_name = StringField(
         _l("Or, if it is not in the list: its name"), validators=[Optional(), Length(max=200)]
     )
@@ -471,7 +470,6 @@ class PublicRegistrationForm(RegistrationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.organisation_id
         self.new_kind.choices = options(
             ((k, KIND_LABELS[k]) for k in ORGANISATION_KINDS), blank=True
         )

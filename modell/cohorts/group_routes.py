@@ -28,8 +28,8 @@ from modell.core.web import apply_change
 from modell.extensions import db
 from modell.organisations.models import Organisation
 from modell.organisations.services import (
-    organisation_choices,
     organisation_label,
+    organisation_picks,
     organisations_called,
 )
 
@@ -209,9 +209,7 @@ def _save_group_view(cohort: Cohort, group: Group | None):
         cohort=cohort,
         group=group,
         warnings=warnings,
-        organisation_labels=[label for _id, label in organisation_choices(db.session)]
-        if cohort.template.uses_mentors
-        else [],
+        organisation_picks=organisation_picks(db.session) if cohort.template.uses_mentors else [],
         organisation_list=ORGANISATION_LIST,
         actions=services.cohort_actions(cohort),
         **page_labels(),

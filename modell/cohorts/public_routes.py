@@ -6,15 +6,15 @@ from flask_babel import gettext as _
 
 from modell.cohorts import bp, public
 from modell.cohorts import registrations as applications
-from modell.cohorts.forms import PublicRegistrationForm
+from modell.cohorts.forms import ORGANISATION_LIST, PublicRegistrationForm
 from modell.cohorts.models import Cohort
-from modell.cohorts.registration_routes import registration_data
+from modell.cohorts.registration_routes import chosen_organisation, registration_data
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation
 from modell.core.forms import ButtonForm, add_error
 from modell.core.web import rescuable
 from modell.extensions import db, limiter
-from modell.organisations.services import organisation_choices, organisations_called
+from modell.organisations.services import organisation_picks
 
 
 @bp.route("/oppna")
@@ -22,24 +22,6 @@ def open_cohorts():
     return render_template(
         "cohorts/public_open.html", cohorts=public.open_cohorts(db.session, today=today())
     )
-
-
-def _organisation(form: PublicRegistrationForm):
-    """The organisation the form names, or None (then new_name and new_kind must say it)."""
-    text = (form.organisation.data or "").strip()
-    if not text:
-        return None
-    found = organisations_called(db.session, [text])[text]
-    if len(found) == 1:
-        return found[0]
-    add_error(
-        form,
-        _("Several organisations have that name: choose the right one from the list.")
-        if found
-        else _("No organisation is called that: choose one from the list, or name it below."),
-        "organisation",
-    )
-    return False
 
 
 @bp.route("/<int:cohort_id>/intresse", methods=["GET", "POST"])
@@ -54,7 +36,7 @@ def public_register(cohort_id: int):
     if form.validate_on_submit():
         if form.website.data:  # only a robot fills in what people cannot see
             return redirect(url_for("cohorts.public_sent", cohort_id=cohort.id))
-        organisation = _organisation(form)
+        organisation = chosen_organisation(form)  # None: a new one, named below
         if organisation is not False:
             try:
                 public.start(
@@ -76,7 +58,8 @@ def public_register(cohort_id: int):
         "cohorts/public_register.html",
         form=form,
         cohort=cohort,
-        choices=[label for _id, label in organisation_choices(db.session)],
+        organisation_picks=organisation_picks(db.session),
+        organisation_list=ORGANISATION_LIST,
         hours=public.PENDING_HOURS,
     )
 

@@ -9,6 +9,7 @@ from modell.cohorts import bp
 from modell.cohorts import registrations as applications
 from modell.cohorts.forms import (
     FEE_PAYER_LABELS,
+    ORGANISATION_LIST,
     DecisionForm,
     RegistrationForm,
 )
@@ -19,15 +20,33 @@ from modell.cohorts.routes import cohort_or_404, page_labels
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation
-from modell.core.forms import add_error, options
+from modell.core.forms import add_error
 from modell.core.web import apply_change, rescuable
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS, Organisation
-from modell.organisations.services import (
-    organisation_choices,
-)
+from modell.organisations.services import organisation_picks, organisations_called
 
 # --- interest registration ------------------------------------------------------------------
+
+
+def chosen_organisation(form) -> Organisation | None | bool:
+    """The organisation the form's input names: one label from the list, or a name only one
+    organisation has. None when empty; False (with the error beside the field) when the text
+    names none or several."""
+    text = (form.organisation.data or "").strip()
+    if not text:
+        return None
+    found = organisations_called(db.session, [text])[text]
+    if len(found) == 1:
+        return found[0]
+    add_error(
+        form,
+        _("Several organisations have that name: choose the right one from the list.")
+        if found
+        else _("No organisation is called that: choose one from the list."),
+        "organisation",
+    )
+    return False
 
 
 def registration_data(form: RegistrationForm) -> applications.RegistrationData:
@@ -76,22 +95,23 @@ def register(cohort_id: int):
         flash(_("The interest registration for this cohort is closed."), "danger")
         return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
     form = RegistrationForm()
+    picks = []
     if staff:
         taken = applications.registered_organisation_ids(db.session, cohort)
-        form.organisation_id.choices = options(
-            (c for c in organisation_choices(db.session) if c[0] not in taken), blank=True
-        )
+        picks = [p for p in organisation_picks(db.session) if p[0] not in taken]
     else:
-        del form.organisation_id
+        del form.organisation
         existing = applications.registration_for(db.session, cohort, current_user.organisation_id)
         if existing is not None and existing.status != "withdrawn":
             return redirect(url_for("cohorts.registration", registration_id=existing.id))
     if form.validate_on_submit():
-        org_id = form.organisation_id.data if staff else current_user.organisation_id
-        organisation = db.session.get(Organisation, org_id) if org_id else None
-        if organisation is None:
-            add_error(form, _("Choose the organisation that registers."), "organisation_id")
+        if staff:
+            organisation = chosen_organisation(form)
+            if organisation is None:
+                add_error(form, _("Choose the organisation that registers."), "organisation")
         else:
+            organisation = db.session.get(Organisation, current_user.organisation_id)
+        if organisation:
             try:
                 registration = applications.submit_registration(
                     db.session,
@@ -110,7 +130,13 @@ def register(cohort_id: int):
             except RuleViolation as error:
                 db.session.rollback()
                 add_error(form, error.message, error.field)
-    return render_template("cohorts/register.html", form=form, cohort=cohort)
+    return render_template(
+        "cohorts/register.html",
+        form=form,
+        cohort=cohort,
+        organisation_picks=picks,
+        organisation_list=ORGANISATION_LIST,
+    )
 
 
 def _fill_registration_form(form: RegistrationForm, registration: InterestRegistration) -> None:
@@ -137,7 +163,7 @@ def edit_registration(registration_id: int):
     registration = db.get_or_404(InterestRegistration, registration_id)
     require_change(registration)
     form = RegistrationForm()
-    del form.organisation_id
+    del form.organisation
     if request.method == "GET":
         _fill_registration_form(form, registration)
     elif form.validate_on_submit():

@@ -129,7 +129,7 @@ def submit_registration(
     if existing is not None and existing.status != "withdrawn":
         raise RuleViolation(
             _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
-            field="organisation_id",
+            field="organisation",
         )
     check_registration_data(data, today)
     if existing is not None:
@@ -164,7 +164,7 @@ def submit_registration(
                     "%(name)s has already registered interest in this cohort.",
                     name=organisation.name,
                 ),
-                field="organisation_id",
+                field="organisation",
             ) from None
     audit.record(
         session,

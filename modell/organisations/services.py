@@ -239,6 +239,24 @@ def organisation_choices(session: Session, *criteria) -> list[tuple[int, str]]:
     return [(row.id, organisation_label(row)) for row in rows]
 
 
+def organisation_picks(session: Session, *criteria) -> list[tuple[int, str, str]]:
+    """(id, label, county) of every organisation (or those meeting the criteria), in Swedish
+    order: what an organisation input offers, the county shown beside each label."""
+    counties = dict(session.execute(sa.select(County.code, County.name)).all())
+    rows = session.execute(
+        sa.select(
+            Organisation.id,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.scb_code,
+            Organisation.county_code,
+        )
+        .where(*criteria)
+        .order_by(swedish(Organisation.name), Organisation.kind, Organisation.id)
+    ).all()
+    return [(row.id, organisation_label(row), counties.get(row.county_code, "")) for row in rows]
+
+
 def _label_languages() -> list[str | None]:
     """The user's language first, then every other language of the UI: a form opened in one
     language and sent after switching to the other still names the same organisations."""

@@ -45,8 +45,9 @@ def labelled(name):
 def register(page, cohort_url, organisation, area=None):
     page.goto(cohort_url)
     page.get_by_role("link", name="Anmäl för en organisations räkning").click()
-    choice = page.locator("#organisation_id option").filter(has_text=labelled(organisation))
-    page.locator("#organisation_id").select_option(choice.get_attribute("value"))
+    # The input offers the register's labels; the one for this organisation is typed in full.
+    label = page.locator(f"datalist option[value^='{organisation} (']").first.get_attribute("value")
+    page.get_by_label("Organisation", exact=True).fill(label)
     page.locator("#decision_date").fill("2018-06-01")
     page.locator("#decision_body").fill("Kommunfullmäktige")
     page.locator("#cemr_signed").check()
