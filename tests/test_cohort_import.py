@@ -309,3 +309,21 @@ def test_organisations_are_listed_the_swedish_way_on_both_databases(app, ctx):
     at = names.index
     assert at("Ystad") < at("Årjäng") < at("Älvdalen") < at("Örebro")  # Å Ä Ö after Z
     assert at("Salem") < at("sdf Enskede-Årsta-Vantör") < at("Sigtuna")  # case-insensitive
+
+
+def test_an_organisations_people_are_listed_the_swedish_way(app, ctx):
+    from modell.organisations.models import Person
+
+    org = Organisation(name="Sorteringsby", kind="other", created_at=utcnow())
+    for name in ("Östen Öberg", "Zoe Zetterlund", "anna andersson", "Åsa Åkesson"):
+        org.people.append(Person(name=name, function="other", created_at=utcnow()))
+    db.session.add(org)
+    db.session.commit()
+    db.session.expire_all()
+    org = db.session.get(Organisation, org.id)
+    assert [p.name for p in org.people] == [
+        "anna andersson",
+        "Zoe Zetterlund",
+        "Åsa Åkesson",
+        "Östen Öberg",
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from modell.auth.models import User
 from modell.cohorts.models import Cohort
 from modell.core import audit, mail
+from modell.core.collation import swedish
 from modell.core.errors import RuleViolation
 from modell.core.timeutil import (
     to_local,
@@ -57,7 +58,7 @@ def invitees(session: Session, meeting: Meeting) -> list[Person]:
     )
     if meeting.kind.audience:
         stmt = stmt.where(Person.function == meeting.kind.audience)
-    return list(session.scalars(stmt.order_by(Person.organisation_id, Person.name)))
+    return list(session.scalars(stmt.order_by(Person.organisation_id, swedish(Person.name))))
 
 
 def project_lead_emails(session: Session, cohort: Cohort) -> list[str]:

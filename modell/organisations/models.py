@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modell.core.access import Scope
+from modell.core.collation import swedish
 from modell.core.types import UTCDateTime, choice
 from modell.extensions import db
 
@@ -79,7 +80,7 @@ class Organisation(db.Model):
 
     county: Mapped[County | None] = relationship()
     people: Mapped[list["Person"]] = relationship(
-        back_populates="organisation", order_by="Person.name"
+        back_populates="organisation", order_by=lambda: swedish(Person.name)
     )
 
     __table_args__ = (sa.UniqueConstraint("kind", "scb_code", name="uq_organisations_kind_scb"),)
