@@ -176,7 +176,7 @@ def test_a_coordinator_invites_a_strategist_who_sets_a_password_and_logs_in(mail
             "name": "Frida Fagersta",
             "email": "Frida@Fagersta.example.org",
             "role": "member",
-            "organisation_id": str(fagersta),
+            "organisation": "Fagersta (Kommun, 1982)",
             "function": "strategist",
             "county_code": "",
         },
@@ -214,14 +214,14 @@ def test_an_invitation_with_bad_input_stores_nothing_and_keeps_what_was_typed(ap
             "name": "Namn Namnsson",
             "email": "not-an-address",
             "role": "member",
-            "organisation_id": "",
+            "organisation": "",
             "function": "",
             "county_code": "",
         },
     )
     html = response.get_data(True)
     assert response.status_code == 200
-    assert 'id="email-error"' in html and 'id="organisation_id-error"' in html
+    assert 'id="email-error"' in html and 'id="organisation-error"' in html
     assert 'value="Namn Namnsson"' in html
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before

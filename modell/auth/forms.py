@@ -49,17 +49,21 @@ class InviteForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=320)])
     role = SelectField(_l("Role"), choices=[])
-    organisation_id = SelectField(
+    # A label from the register's list (its county beside it), resolved by identity.
+    organisation = StringField(
         _l("Organisation"),
-        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-        choices=[],
+        validators=[Length(max=400)],
+        description=_l(
+            "Type a few letters of its name or its SCB code and choose it from the list."
+        ),
+        render_kw={"list": "organisation-labels"},
     )
     # No Optional() here: it would stop the checks below, which depend on the role.
     function = SelectField(_l("Function in the organisation"), choices=[])
     county_code = SelectField(_l("County (for county observers)"), choices=[])
 
-    def validate_organisation_id(self, field):
-        if self.role.data == "member" and not field.data:
+    def validate_organisation(self, field):
+        if self.role.data == "member" and not (field.data or "").strip():
             raise ValidationError(_l("Choose the organisation the person belongs to."))
 
     def validate_function(self, field):

@@ -25,7 +25,7 @@ from modell.core.errors import RuleViolation
 from modell.core.forms import add_error, options
 from modell.extensions import db, limiter, login_manager
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County
-from modell.organisations.services import organisation_choices
+from modell.organisations.services import organisation_picks, organisations_called
 
 
 @user_loaded_from_cookie.connect
@@ -198,6 +198,22 @@ def change_password():
     return render_template("auth/change_password.html", form=form)
 
 
+def _chosen_organisation(form: InviteForm) -> int | bool:
+    """The id of the organisation the input names, or False with the error beside it."""
+    text = form.organisation.data.strip()
+    found = organisations_called(db.session, [text])[text]
+    if len(found) == 1:
+        return found[0].id
+    add_error(
+        form,
+        _("Several organisations have that name: choose the right one from the list.")
+        if found
+        else _("No organisation is called that: choose one from the list."),
+        "organisation",
+    )
+    return False
+
+
 @bp.route("/bjud-in", methods=["GET", "POST"])
 @login_required
 def invite():
@@ -205,32 +221,34 @@ def invite():
     form = InviteForm()
     roles = ROLES if current_user.role == "admin" else [r for r in ROLES if r != "admin"]
     form.role.choices = options((r, ROLE_LABELS[r]) for r in roles)
-    form.organisation_id.choices = options(organisation_choices(db.session), blank=True)
+    picks = organisation_picks(db.session)
     form.function.choices = options(((f, FUNCTION_LABELS[f]) for f in FUNCTIONS), blank=True)
     counties = db.session.scalars(sa.select(County).order_by(County.code)).all()
     form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
     if form.validate_on_submit():
-        try:
-            user, _link = services.invite_user(
-                db.session,
-                now=now(),
-                invited_by=current_user,
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                organisation_id=form.organisation_id.data,
-                function=form.function.data or None,
-                county_code=form.county_code.data or None,
-                secret_key=current_app.config["SECRET_KEY"],
-            )
-        except RuleViolation as error:
-            db.session.rollback()
-            add_error(form, error.message, error.field)
-        else:
-            db.session.commit()
-            flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
-            return redirect(url_for("auth.invite"))
-    return render_template("auth/invite.html", form=form)
+        organisation_id = _chosen_organisation(form) if form.role.data == "member" else None
+        if organisation_id is not False:
+            try:
+                user, _link = services.invite_user(
+                    db.session,
+                    now=now(),
+                    invited_by=current_user,
+                    email=form.email.data,
+                    name=form.name.data,
+                    role=form.role.data,
+                    organisation_id=organisation_id,
+                    function=form.function.data or None,
+                    county_code=form.county_code.data or None,
+                    secret_key=current_app.config["SECRET_KEY"],
+                )
+            except RuleViolation as error:
+                db.session.rollback()
+                add_error(form, error.message, error.field)
+            else:
+                db.session.commit()
+                flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
+                return redirect(url_for("auth.invite"))
+    return render_template("auth/invite.html", form=form, organisation_picks=picks)
 
 
 @bp.route("/sprak", methods=["POST"])
