@@ -160,37 +160,33 @@ def _postgres_url() -> str | None:
     return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    admin = sa.make_url(url)
+    with psycopg.connect(
+        host=admin.host,
+        port=admin.port or 5432,
+        user=admin.username,
+        password=admin.password,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql)
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         run_on("SQLite", f"sqlite:///{Path(tmp) / 'scheduler.db'}", tmp)
         base = _postgres_url()
         if base:
-            import psycopg
-
-            admin = sa.make_url(base).set(database="postgres")
             name = "modell_bench_scheduler"
-            with psycopg.connect(
-                host=admin.host,
-                port=admin.port or 5432,
-                user=admin.username,
-                password=admin.password,
-                dbname="postgres",
-                autocommit=True,
-            ) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{name}"')
+            _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin(base, f'CREATE DATABASE "{name}"')
             try:
                 run_on("PostgreSQL", str(sa.make_url(base).set(database=name)), tmp)
             finally:
-                with psycopg.connect(
-                    host=admin.host,
-                    port=admin.port or 5432,
-                    user=admin.username,
-                    password=admin.password,
-                    dbname="postgres",
-                    autocommit=True,
-                ) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         else:
             print("\nPostgreSQL: no server (set TEST_DATABASE_URL): SQLite only")
     return 0

@@ -25,7 +25,7 @@ from modell.core.errors import RuleViolation
 from modell.core.forms import add_error, options
 from modell.extensions import db, limiter, login_manager
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County
-from modell.organisations.services import organisation_picks, organisations_called
+from modell.organisations.services import one_organisation_called, organisation_picks
 
 
 @user_loaded_from_cookie.connect
@@ -200,18 +200,11 @@ def change_password():
 
 def _chosen_organisation(form: InviteForm) -> int | bool:
     """The id of the organisation the input names, or False with the error beside it."""
-    text = form.organisation.data.strip()
-    found = organisations_called(db.session, [text])[text]
-    if len(found) == 1:
-        return found[0].id
-    add_error(
-        form,
-        _("Several organisations have that name: choose the right one from the list.")
-        if found
-        else _("No organisation is called that: choose one from the list."),
-        "organisation",
-    )
-    return False
+    organisation, problem = one_organisation_called(db.session, form.organisation.data.strip())
+    if organisation is None:
+        add_error(form, problem, "organisation")
+        return False
+    return organisation.id
 
 
 @bp.route("/bjud-in", methods=["GET", "POST"])

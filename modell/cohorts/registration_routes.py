@@ -24,7 +24,7 @@ from modell.core.forms import add_error
 from modell.core.web import apply_change, rescuable
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS, Organisation
-from modell.organisations.services import organisation_picks, organisations_called
+from modell.organisations.services import one_organisation_called, organisation_picks
 
 # --- interest registration ------------------------------------------------------------------
 
@@ -36,17 +36,11 @@ def chosen_organisation(form) -> Organisation | None | bool:
     text = (form.organisation.data or "").strip()
     if not text:
         return None
-    found = organisations_called(db.session, [text])[text]
-    if len(found) == 1:
-        return found[0]
-    add_error(
-        form,
-        _("Several organisations have that name: choose the right one from the list.")
-        if found
-        else _("No organisation is called that: choose one from the list."),
-        "organisation",
-    )
-    return False
+    organisation, problem = one_organisation_called(db.session, text)
+    if organisation is None:
+        add_error(form, problem, "organisation")
+        return False
+    return organisation
 
 
 def registration_data(form: RegistrationForm) -> applications.RegistrationData:

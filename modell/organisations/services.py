@@ -265,6 +265,19 @@ def _label_languages() -> list[str | None]:
     return [None, *current_app.config.get("LANGUAGES", [])]
 
 
+SEVERAL_CALLED = _l("Several organisations have that name: choose the right one from the list.")
+NONE_CALLED = _l("No organisation is called that: choose one from the list.")
+
+
+def one_organisation_called(session: Session, text: str) -> tuple[Organisation | None, str]:
+    """The one organisation a typed label or name means, or None and why not (for beside the
+    field): no such name, or a name several organisations share."""
+    found = organisations_called(session, [text])[text]
+    if len(found) == 1:
+        return found[0], ""
+    return None, str(SEVERAL_CALLED if found else NONE_CALLED)
+
+
 def organisations_called(session: Session, texts: Iterable[str]) -> dict[str, list[Organisation]]:
     """What each text typed or chosen in an organisation field can mean. A label from the list
     (in any case, in any language of the UI) means its one organisation; else a bare name, in
