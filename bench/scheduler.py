@@ -55,7 +55,9 @@ def _store_outbox(target: int, now: datetime) -> None:
 
 
 def _plan(statement) -> list[str]:
-    compiled = statement.compile(dialect=db.engine.dialect)
+    compiled = statement.compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
     connection = db.session.connection()
     if db.engine.dialect.name == "postgresql":
         lines = connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
