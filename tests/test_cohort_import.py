@@ -327,3 +327,61 @@ def test_an_organisations_people_are_listed_the_swedish_way(app, ctx):
         "Åsa Åkesson",
         "Östen Öberg",
     ]
+
+
+def test_titles_come_whatever_order_history_is_imported_in(app):
+    later = excel_csv(
+        [
+            [SKANE[0], None, "benchmarking", "Syd", "ja", None, None],
+            [SKANE[1], None, "benchmarking", "Syd", "ja", None, None],
+            ["Karlstad", "1780", "mentor", "Syd", "ja", None, None],
+        ]
+    )
+    result = run_import(
+        app, later, "csv", "--name", "Senare", "--template", "modellkommuner",
+        "--starts", "2019-02-07", "--ends", "2020-03-12", "--concluded",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        earlier = xlsx(first_cohort_rows())
+    result = run_import(
+        app, earlier, "xlsx", "--name", "Tidigare", "--template", "modellkommuner",
+        "--starts", "2017-01-26", "--ends", "2018-03-15", "--concluded",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        expected = titled_by_the_rule()
+        karlstad = db.session.scalar(
+            sa.select(OrganisationTitle).join(Organisation).where(Organisation.name == "Karlstad")
+        )
+        assert db.session.get(Cohort, karlstad.cohort_id).name == "Senare"
+        titles = {
+            org: title
+            for org, title in db.session.execute(
+                sa.select(Organisation.name, OrganisationTitle.title).join(OrganisationTitle)
+            )
+        }
+    assert {name: t.title() for name, t in titles.items()} == expected
+
+
+def test_the_same_history_is_not_imported_twice_and_odd_files_are_named_for_what_they_are(app):
+    with app.app_context():
+        content = xlsx(first_cohort_rows())
+    args = ["--name", "En gång", "--template", "modellkommuner", "--starts", "2017-01-26",
+            "--ends", "2018-03-15", "--concluded"]  # fmt: skip
+    assert run_import(app, content, "xlsx", *args).exit_code == 0
+    again = run_import(app, content, "xlsx", *args)
+    assert again.exit_code == 1 and "En omgång heter redan En gång" in again.output
+    headings_only = run_import(app, excel_csv([]), "csv", *args[:1], "Tom", *args[2:])
+    assert "Filen har sina rubriker men inga rader" in headings_only.output
+    pdf = run_import(app, b"%PDF-1.4 ...", "xlsx", *args[:1], "Pdf", *args[2:])
+    assert "Det här är en PDF" in pdf.output
+    typo = run_import(
+        app,
+        excel_csv([["Nyby", None, "benchmarking", "A", "ja", None, "Kommunförbunt"]]),
+        "csv",
+        *args[:1],
+        "Typo",
+        *args[2:],
+    )
+    assert "Okänd typ" in typo.output and "Ingen organisation heter" not in typo.output

@@ -157,6 +157,19 @@ def test_bad_answers_are_shown_beside_their_fields_and_nothing_is_kept(app):
         (answers(organisation="Fagerstad"), "Ingen organisation heter så"),
         (answers(organisation="", new_name="Ny"), "Ange typen för organisationen du namnger"),
         (answers(organisation=""), "Välj din organisation"),
+        # The register has every municipality: none is added from the form, however written.
+        (
+            answers(organisation="", new_name="Nyköpings kommun", new_kind="municipality"),
+            "Alla kommuner och regioner finns i listan",
+        ),
+        (
+            answers(organisation="", new_name="Hudiksvalls kommun", new_kind="other"),
+            "Hudiksvall finns i registret",
+        ),
+        (
+            answers(organisation="", new_name="ÅRE", new_kind="other"),
+            "Åre finns i registret",
+        ),
         (answers(submitter_email="inte-en-adress"), "submitter_email-error"),
         (answers(mentor_commitment=None), "mentor_commitment-error"),
     ]
@@ -224,3 +237,44 @@ def test_a_closed_cohort_takes_no_registrations(app):
                 Person.email == "sam@fagersta.example.org"
             )
         ) == 0  # fmt: skip
+
+
+def test_an_scb_code_alone_names_its_organisation(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    sent = post_form(visitor, f"/omgangar/{cohort_id}/intresse", answers(organisation="1982"))
+    assert sent.status_code == 302
+    with app.app_context():
+        (pending,) = db.session.scalars(sa.select(PendingRegistration)).all()
+        assert pending.organisation.name == "Fagersta"
+
+
+def test_skr_sees_where_a_registration_came_from_and_is_warned_of_existing_accounts(app):
+    cohort_id = open_cohort(app)
+    visitor = app.test_client()
+    # Botkyrka has accounts (the demo's strategist); someone registers it from outside.
+    form = answers(
+        organisation="Botkyrka (Kommun, 0127)",
+        politician_email="a@x.example.se",
+        manager_email="a@x.example.se",
+        strategist_email="b@x.example.se",
+        submitter_email="b@x.example.se",
+    )
+    assert post_form(visitor, f"/omgangar/{cohort_id}/intresse", form).status_code == 302
+    with app.app_context():
+        link = link_in(mails("confirmation")[0])
+    page = visitor.get(link)
+    visitor.post(link, data={"csrf_token": csrf_from(page.get_data(True))})
+    with app.app_context():
+        registration_id = db.session.scalar(
+            sa.select(InterestRegistration.id).where(InterestRegistration.cohort_id == cohort_id)
+        )
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    url = f"/omgangar/anmalningar/{registration_id}"
+    html = coordinator.get(url).get_data(True)
+    assert "skickad av b@x.example.se" in html
+    assert "Botkyrka har redan" in html and "stäm av med organisationen" in html
+    accepted = post_form(coordinator, url, {"decision": "accept"})
+    notes = coordinator.get(accepted.location).get_data(True)
+    assert "a@x.example.se är angiven för mer än en funktion" in notes

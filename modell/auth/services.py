@@ -23,7 +23,7 @@ from modell.core.errors import RuleViolation
 from modell.core.links import external_url
 from modell.core.text import strip_control_characters
 from modell.core.types import UTCDateTime
-from modell.organisations.models import Person
+from modell.organisations.models import FUNCTION_LABELS, Person
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown e-mail as slow as for a known one.
@@ -564,10 +564,29 @@ def _contacts_invited(registration, *, session: Session, now: datetime, user_id:
 
     inviter = session.get(User, user_id) if user_id else None
     organisation = registration.organisation
+    # What the coordinator is told besides "accepted": who got no invitation, and why.
+    notes = registration.__dict__.setdefault("invitation_notes", [])
+    invited: dict[str, str] = {}
     for contact in registration.contacts:
         email = normalise_email(contact.email or "")
-        if not email or find_user(session, email) is not None:
+        if not email:
             continue
+        if email in invited:
+            notes.append(
+                _l(
+                    "%(email)s is named for more than one function: one account, as %(function)s.",
+                    email=email,
+                    function=str(FUNCTION_LABELS[invited[email]]).lower(),
+                )
+            )
+            continue
+        existing = find_user(session, email)
+        if existing is not None:
+            notes.append(
+                _l("%(email)s already has an account: no invitation was sent.", email=email)
+            )
+            continue
+        invited[email] = contact.function
         person = session.scalar(
             sa.select(Person).where(
                 Person.organisation_id == organisation.id, sa.func.lower(Person.email) == email

@@ -57,8 +57,14 @@ def import_cohort():
                 starts_on=form.starts_on.data,
                 concluded=form.concluded.data,
             )
+            if intake.name_taken(db.session, form.name.data):
+                add_error(
+                    form,
+                    _("A cohort is already called %(name)s.", name=form.name.data.strip()),
+                    "name",
+                )
             confirmed = request.form.get("bekrafta") == "1" and not form.file.data
-            if plan.valid and confirmed:
+            if plan.valid and confirmed and not form.name.errors:
                 try:
                     cohort = intake.import_cohort(
                         db.session,

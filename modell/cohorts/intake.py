@@ -99,6 +99,7 @@ class ImportRow:
     kind: str | None
     organisation: Organisation | None = None
     new: bool = False  # an organisation the import creates
+    kind_unknown: bool = False  # its Typ is refused already: not matched on top of that
     resembles: list[str] = field(default_factory=list)
 
 
@@ -190,8 +191,11 @@ def read_cohort_file(
     for line, cells in table.rows:
         row = _read_row(plan, line, cells, columns, headings, kinds, concluded)
         if row is not None:
-            register.match(plan, row, headings)
+            if not row.kind_unknown:
+                register.match(plan, row, headings)
             plan.rows.append(row)
+    if not plan.rows and not plan.errors:
+        plan.error(0, None, _l("The file has its headings but no rows: one row per organisation."))
     _check_groups(session, plan, headings, template, starts_on)
     return plan
 
@@ -252,8 +256,10 @@ def _read_row(plan, line, cells, columns, headings, kinds, concluded) -> ImportR
     if concluded and completed is False and not values["reason"]:
         plan.error(line, headings.get("reason", "Orsak"), _l("Say why it did not complete."))
     kind = None
+    kind_unknown = False
     if values["kind"]:
         kind = kinds.get(normal(values["kind"]))
+        kind_unknown = kind is None
         if kind is None:
             plan.error(
                 line,
@@ -273,6 +279,7 @@ def _read_row(plan, line, cells, columns, headings, kinds, concluded) -> ImportR
         completed=completed,
         reason=values["reason"] or None,
         kind=kind,
+        kind_unknown=kind_unknown,
     )
 
 
@@ -469,6 +476,16 @@ def _check_groups(
             )
 
 
+def name_taken(session: Session, name: str) -> bool:
+    """A cohort of that name exists (importing the same history twice is a mistake)."""
+    return (
+        session.scalar(
+            sa.select(sa.func.count()).select_from(Cohort).where(Cohort.name == name.strip())
+        )
+        > 0
+    )
+
+
 def import_cohort(
     session: Session,
     plan: CohortPlan,
@@ -488,6 +505,8 @@ def import_cohort(
     start."""
     if not plan.valid:
         raise RuleViolation(_l("The file has errors: correct them and upload it again."))
+    if name_taken(session, name):
+        raise RuleViolation(_l("A cohort is already called %(name)s.", name=name), field="name")
     check_cohort_dates(registration_deadline=None, starts_on=starts_on, ends_on=ends_on)
     today = now.date()
     if concluded and (ends_on is None or ends_on > today):

@@ -12,7 +12,7 @@ account before SKR has accepted: then each named contact without one is invited
 
 import hashlib
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -26,13 +26,34 @@ from modell.cohorts.models import Cohort, InterestRegistration, PendingRegistrat
 from modell.core import audit, mail
 from modell.core.errors import RuleViolation
 from modell.core.links import external_url
+from modell.core.text import strip_format_characters
 from modell.core.timeutil import to_local
-from modell.organisations.models import ORGANISATION_KINDS, Organisation
+from modell.organisations.models import ORGANISATION_KINDS, Organisation, Person
+from modell.organisations.services import organisations_called
 
 PENDING_HOURS = 48
 LINK_EXPIRED = _l(
     "This confirmation link has expired or been used. Send the interest registration again."
 )
+
+
+# How people write a name the register has without it: "Hudiksvalls kommun", "Region Gävleborg".
+_SUFFIXES = (" kommun", "s kommun", " stad", "s stad", " län", "s län")
+
+
+def registered_as(session: Session, name: str) -> Organisation | None:
+    """The organisation of the register a typed name means, also written with "kommun",
+    "stad" or "län" after it: a new name must not be one the register already has."""
+    candidates = [name]
+    lowered = name.casefold()
+    for suffix in _SUFFIXES:
+        if lowered.endswith(suffix):
+            candidates.append(name[: -len(suffix)])
+    found = organisations_called(session, candidates)
+    for candidate in candidates:
+        if found[candidate]:
+            return found[candidate][0]
+    return None
 
 
 def open_cohorts(session: Session, *, today: date) -> list[Cohort]:
@@ -77,9 +98,21 @@ def start(
     if not applications.registration_open(cohort, today):
         raise RuleViolation(_l("The interest registration for this cohort is closed."))
     if organisation is None:
-        if not (new_name or "").strip() or new_kind not in ORGANISATION_KINDS:
+        new_name = strip_format_characters(new_name or "").strip()
+        if not new_name or new_kind not in ORGANISATION_KINDS:
             raise RuleViolation(
                 _l("Choose your organisation, or name it and give its kind."), field="organisation"
+            )
+        if new_kind in ("municipality", "region"):
+            raise RuleViolation(
+                _l("Every municipality and region is in the list: choose yours there."),
+                field="new_kind",
+            )
+        known = registered_as(session, new_name)
+        if known is not None:
+            raise RuleViolation(
+                _l("%(name)s is in the register: choose it in the list.", name=known.name),
+                field="new_name",
             )
     else:
         existing = applications.registration_for(session, cohort, organisation.id)
@@ -97,7 +130,7 @@ def start(
     pending = PendingRegistration(
         cohort=cohort,
         organisation=organisation,
-        new_name=None if organisation else new_name.strip(),
+        new_name=None if organisation else new_name,
         new_kind=None if organisation else new_kind,
         submitter_email=submitter_email.strip(),
         data=_data_to_json(data),
@@ -107,12 +140,13 @@ def start(
     )
     session.add(pending)
     link = external_url("cohorts.confirm_interest", token=token)
-    name = organisation.name if organisation else new_name.strip()
+    name = organisation.name if organisation else new_name
     with force_locale("sv"):
         context = {"cohort": cohort, "organisation": name, "link": link, "hours": PENDING_HOURS}
         text = render_template("emails/confirm_interest.txt", **context)
         html = render_template("emails/confirm_interest.html", **context)
-        subject = str(_l("Confirm the interest registration of %(name)s", name=name))
+        # The subject names the cohort, not what a stranger typed.
+        subject = str(_l("Confirm your interest registration for %(cohort)s", cohort=cohort.name))
     mail.queue(
         session,
         now=now,
@@ -140,14 +174,18 @@ def confirm(session: Session, token: str, *, now: datetime) -> InterestRegistrat
     pending = pending_for(session, token, now=now)
     organisation = pending.organisation
     if organisation is None:
-        organisation = session.scalar(
-            sa.select(Organisation).where(
-                sa.func.lower(Organisation.name) == pending.new_name.lower(),
-                Organisation.kind == pending.new_kind,
+        same = [
+            o
+            for o in organisations_called(session, [pending.new_name])[pending.new_name]
+            if o.kind == pending.new_kind
+        ]
+        organisation = same[0] if same else None
+        if organisation is None:
+            organisation = Organisation(
+                name=pending.new_name, kind=pending.new_kind, created_at=now
             )
-        ) or Organisation(name=pending.new_name, kind=pending.new_kind, created_at=now)
-        session.add(organisation)
-        session.flush()
+            session.add(organisation)
+            session.flush()
     registration = applications.submit_registration(
         session,
         pending.cohort,
@@ -182,3 +220,32 @@ def expire(session: Session, now: datetime, config) -> int:
             PendingRegistration.confirmed_at.is_(None), PendingRegistration.expires_at <= now
         )
     ).rowcount
+
+
+@dataclass
+class Source:
+    """Where a registration came from, for SKR deciding it: the public form's sender, and
+    whether the organisation already has accounts (then check with them first)."""
+
+    submitter: str | None
+    confirmed_at: datetime | None
+    accounts: int
+
+
+def source_of(session: Session, registration: InterestRegistration) -> Source:
+    from modell.auth.models import User  # auth builds on cohorts' neighbours: import late
+
+    pending = session.scalar(
+        sa.select(PendingRegistration).where(PendingRegistration.registration_id == registration.id)
+    )
+    accounts = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .join(Person, User.person_id == Person.id)
+        .where(Person.organisation_id == registration.organisation_id, User.active.is_(True))
+    )
+    return Source(
+        submitter=pending.submitter_email if pending else None,
+        confirmed_at=pending.confirmed_at if pending else None,
+        accounts=accounts or 0,
+    )

@@ -89,8 +89,8 @@ def confirm_interest(token: str):
             return render_template("cohorts/public_confirm.html", problem=error.message), 400
         flash(
             _(
-                "Thank you: the interest registration of %(name)s is received. SKR decides it "
-                "and writes to its contacts.",
+                "Thank you: the interest registration of %(name)s is received. SKR decides it; "
+                "if it is accepted, its contacts are invited to accounts.",
                 name=registration.organisation.name,
             ),
             "success",

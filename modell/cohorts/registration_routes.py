@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from modell.cohorts import bp
+from modell.cohorts import bp, public
 from modell.cohorts import registrations as applications
 from modell.cohorts.forms import (
     FEE_PAYER_LABELS,
@@ -240,6 +240,8 @@ def registration(registration_id: int):
                     else _("%(name)s is declined.", name=registration.organisation.name),
                     "success",
                 )
+                for note in registration.__dict__.get("invitation_notes", []):
+                    flash(str(note), "warning")
                 return redirect(url_for("cohorts.registrations", cohort_id=registration.cohort_id))
             except RuleViolation as error:
                 db.session.rollback()
@@ -250,6 +252,7 @@ def registration(registration_id: int):
         and applications.registration_editable(registration, today()),
         decidable=current_user.is_staff and applications.registration_decidable(registration),
         registration=registration,
+        source=public.source_of(db.session, registration) if current_user.is_staff else None,
         form=form,
         fee_labels=FEE_PAYER_LABELS,
         function_labels=FUNCTION_LABELS,

@@ -395,22 +395,47 @@ def completed_earlier(session: Session, organisation_id: int, cohort: Cohort) ->
     )
 
 
+def mentored_later(session: Session, organisation_id: int, cohort: Cohort) -> Cohort | None:
+    """The first cohort after this one that the organisation completed as mentor."""
+    return session.scalar(
+        sa.select(Cohort)
+        .join(Participation, Participation.cohort_id == Cohort.id)
+        .where(
+            Participation.organisation_id == organisation_id,
+            Participation.role == "mentor",
+            Participation.status == "completed",
+            Cohort.id != cohort.id,
+            Cohort.starts_on > cohort.starts_on,
+        )
+        .order_by(Cohort.starts_on)
+        .limit(1)
+    )
+
+
 def award_titles(
     session: Session, cohort: Cohort, *, now: datetime, user_id: int | None
 ) -> list[OrganisationTitle]:
     """Modellkommun / Modellregion: one cohort completed as benchmarking participant and a
-    later one completed as mentor."""
+    later one completed as mentor. Looks both ways from the concluded cohort: its mentors
+    that completed an earlier one, and (when history is recorded out of order) its
+    participants that mentored a later one."""
     awarded = []
     for p in cohort.participations:
-        if p.role != "mentor" or p.status != "completed":
+        if p.status != "completed" or p.role not in ("mentor", "benchmarking"):
             continue
         title = TITLE_FOR_KIND.get(p.organisation.kind)
         if title is None or title_of(session, p.organisation_id) is not None:
             continue
-        if completed_earlier(session, p.organisation_id, cohort) is None:
-            continue
+        if p.role == "mentor":
+            if completed_earlier(session, p.organisation_id, cohort) is None:
+                continue
+            earned_in = cohort
+        else:
+            earned_in = mentored_later(session, p.organisation_id, cohort)
+            if earned_in is None:
+                continue
         t = OrganisationTitle(
-            organisation_id=p.organisation_id, title=title, awarded_at=now, cohort_id=cohort.id
+            organisation_id=p.organisation_id, title=title, awarded_at=now, cohort_id=earned_in.id
         )
         session.add(t)
         awarded.append(t)
@@ -421,8 +446,9 @@ def award_titles(
             action="title_awarded",
             obj=p.organisation,
             title=title,
-            cohort_id=cohort.id,
+            cohort_id=earned_in.id,
         )
+    session.flush()
     return awarded
 
 

@@ -92,6 +92,9 @@ def read_table(content: bytes, *, max_rows: int) -> Table:
     """Read a workbook's first sheet, or a CSV file, as text cells. A file with more than
     `max_rows` data rows is refused as a whole."""
     table = Table()
+    if content.startswith(b"%PDF"):
+        table.problem = str(_l("This is a PDF, not a spreadsheet: save the table as .xlsx or CSV."))
+        return table
     if content.startswith(XLSX_MAGIC):
         table.kind = "xlsx"
         lines = _workbook_lines(content, table)

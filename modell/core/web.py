@@ -27,6 +27,7 @@ SECRET_LINK_ENDPOINTS = {
     "auth.accept_invitation",
     "meetings.answer",
     "meetings.feed",
+    "cohorts.confirm_interest",
 }
 
 
@@ -107,7 +108,12 @@ def install(app: Flask) -> None:
             return
         site = request.headers.get("Sec-Fetch-Site")
         origin = request.headers.get("Origin")
-        if (site is not None and site not in ("same-origin", "none")) or (
+        if origin == "null":
+            # A page sent with "Referrer-Policy: no-referrer" (a secret link's page) posts
+            # with Origin: null; the browser's own Sec-Fetch-Site still says where from.
+            if site != "same-origin":
+                raise _bad_request(_MESSAGES["csrf"])
+        elif (site is not None and site not in ("same-origin", "none")) or (
             origin and urlsplit(origin).netloc != request.host
         ):
             raise _bad_request(_MESSAGES["csrf"])

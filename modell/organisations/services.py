@@ -273,6 +273,13 @@ def one_organisation_called(session: Session, text: str) -> tuple[Organisation |
     """The one organisation a typed label or name means, or None and why not (for beside the
     field): no such name, or a name several organisations share."""
     found = organisations_called(session, [text])[text]
+    if not found and text.strip().isdigit():  # an SCB code alone (its leading zero may be lost)
+        code = text.strip()
+        found = session.scalars(
+            sa.select(Organisation).where(
+                Organisation.scb_code.in_({code, code.zfill(2), code.zfill(4)})
+            )
+        ).all()
     if len(found) == 1:
         return found[0], ""
     return None, str(SEVERAL_CALLED if found else NONE_CALLED)

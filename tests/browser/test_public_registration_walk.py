@@ -101,7 +101,23 @@ def test_a_municipality_registers_interest_without_an_account_and_its_contacts_g
     finally:
         context.close()
 
+    links = {}
     for function, (_name, email) in CONTACTS.items():
         (invitation,) = mail_to(smtp, email, subject="inbjuden")
         text = invitation.get_body(preferencelist=("plain",)).get_content()
-        assert "/konto/inbjudan/" in text, function
+        links[function] = re.search(r"http://127\.0\.0\.1:\d+/konto/inbjudan/\S+", text).group(0)
+
+    # The strategist follows the link (a page sent without a referrer), chooses a password
+    # and logs in as a member of Fagersta.
+    context, page = _page(chromium, server)
+    try:
+        page.goto(links["strategist"])
+        assert_accessible(page)
+        page.get_by_label("Nytt lösenord", exact=True).fill("ett långt lösenord 2027")
+        page.get_by_label("Upprepa det nya lösenordet").fill("ett långt lösenord 2027")
+        page.locator("main form button[type=submit]").click()
+        expect(page.get_by_role("status").first).to_contain_text("Ditt lösenord är sparat")
+        log_in(page, CONTACTS["strategist"][1], "ett långt lösenord 2027")
+        expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
+    finally:
+        context.close()
