@@ -106,8 +106,9 @@ def _claimable(now: datetime, config: Mapping, *, force: bool) -> sa.ColumnEleme
         else sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
     )
     return sa.and_(
-        # The partial index's own condition, so that the planner uses it.
-        OutboxMessage.status.in_(("pending", "sending")),
+        # The partial index's own condition, as constants: so that the planner (SQLite's
+        # too, which matches the terms as written) uses that index.
+        sa.text("outbox_messages.status IN ('pending', 'sending')"),
         sa.or_(
             sa.and_(OutboxMessage.status == "pending", due),
             sa.and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale),
