@@ -241,7 +241,7 @@ def registration(registration_id: int):
                     "success",
                 )
                 for note in registration.__dict__.get("invitation_notes", []):
-                    flash(str(note), "warning")
+                    flash(str(note), "info")  # accepted all the same: for information
                 return redirect(url_for("cohorts.registrations", cohort_id=registration.cohort_id))
             except RuleViolation as error:
                 db.session.rollback()
