@@ -374,7 +374,7 @@ def test_a_reference_organisation_keeps_its_scb_facts_and_a_new_one_gets_its_sea
         {
             "name": "sdf Enskede-Årsta-Vantör",
             "kind": "district_administration",
-            "seat_id": str(org_id(app, "Stockholm")),
+            "seat": "Stockholm (Kommun, 0180)",
             "county_code": "",
         },
     )

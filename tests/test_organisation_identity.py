@@ -101,7 +101,7 @@ def coordinator(app, english: bool = True):
 
 
 def add_organisation(client, name: str, kind: str, **extra):
-    data = {"name": name, "kind": kind, "county_code": "", "seat_id": "", **extra}
+    data = {"name": name, "kind": kind, "county_code": "", "seat": "", **extra}
     return post_form(client, "/organisationer/ny", data)
 
 
@@ -373,7 +373,7 @@ def test_renaming_an_organisation_to_a_taken_name_needs_the_same_confirmation(ap
     ((first, _),) = called(app, "Jämställdhetsmyndigheten")
     ((second, _),) = called(app, "Myndigheten för vård- och omsorgsanalys")
     url = f"/organisationer/{second}/andra"
-    data = {"name": "JÄMSTÄLLDHETSMYNDIGHETEN", "kind": "agency", "county_code": "", "seat_id": ""}
+    data = {"name": "JÄMSTÄLLDHETSMYNDIGHETEN", "kind": "agency", "county_code": "", "seat": ""}
     response = post_form(client, url, data)
     assert response.status_code == 200 and 'id="name-error"' in response.get_data(True)
     assert called(app, "Myndigheten för vård- och omsorgsanalys") == [(second, "agency")]
@@ -415,3 +415,20 @@ def test_a_registration_on_behalf_goes_to_the_organisation_chosen_not_to_its_nam
             sa.select(InterestRegistration).where(InterestRegistration.cohort_id == cohort_id)
         ).all()
         assert registration.organisation_id == agency
+
+
+def test_a_seat_is_a_municipality_chosen_from_the_list(app):
+    client = coordinator(app, english=False)
+    form = {"name": "Sätesförbundet", "kind": "federation", "county_code": ""}
+    refused = post_form(
+        client, "/organisationer/ny", {**form, "seat": "Region Uppsala (Region, 03)"}
+    )
+    assert refused.status_code == 200 and "Välj en kommun i listan" in refused.get_data(True)
+    saved = post_form(client, "/organisationer/ny", {**form, "seat": "Uppsala (Kommun, 0380)"})
+    assert saved.status_code == 302
+    with app.app_context():
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.name == form["name"]))
+        assert org.seat == "Uppsala" and org.latitude is not None
+        org_id = org.id
+    edit = client.get(f"/organisationer/{org_id}/andra").get_data(True)
+    assert 'value="Uppsala (Kommun, 0380)"' in edit

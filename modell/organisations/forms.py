@@ -24,11 +24,15 @@ class OrganisationForm(Form):
     )
     kind = SelectField(_l("Kind"), choices=options((k, KIND_LABELS[k]) for k in ADDABLE_KINDS))
     county_code = SelectField(_l("County"), choices=[], validators=[Optional()])
-    seat_id = SelectField(
+    # A municipality's label from the register's list, resolved by identity.
+    seat = StringField(
         _l("Seat (municipality)"),
-        coerce=_int_or_none,
-        choices=[],
-        description=_l("Its coordinates are used to suggest groups by proximity."),
+        validators=[Optional(), Length(max=400)],
+        description=_l(
+            "Type a few letters and choose the municipality from the list. Its coordinates are "
+            "used to suggest groups by proximity."
+        ),
+        render_kw={"list": "municipality-labels"},
     )
     website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
     email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=320)])

@@ -116,10 +116,23 @@ def detail(organisation_id: int):
 def _organisation_choices(form: OrganisationForm) -> None:
     counties = db.session.scalars(sa.select(County).order_by(County.name)).all()
     form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
-    seats = services.organisation_choices(
-        db.session, Organisation.kind == "municipality", Organisation.is_reference
-    )
-    form.seat_id.choices = options(seats, blank=True)
+
+
+def _chosen_seat(form: OrganisationForm) -> Organisation | None:
+    """The municipality the seat input names (None when empty); a text that names none, or
+    no municipality, is refused beside the field by save_organisation's caller."""
+    text = (form.seat.data or "").strip()
+    if not text:
+        return None
+    seat, problem = services.one_organisation_called(db.session, text)
+    if seat is not None and not (seat.kind == "municipality" and seat.is_reference):
+        seat, problem = None, str(SEAT_NOT_A_MUNICIPALITY)
+    if seat is None:
+        raise RuleViolation(problem, field="seat")
+    return seat
+
+
+SEAT_NOT_A_MUNICIPALITY = _l("Choose a municipality from the list.")
 
 
 def _organisation_form(org: Organisation | None):
@@ -127,16 +140,17 @@ def _organisation_form(org: Organisation | None):
     _organisation_choices(form)
     if org is not None and org.is_reference:
         # SCB's facts stay as they are: only the contact details can change.
-        for name in ("name", "confirm_duplicate", "kind", "county_code", "seat_id"):
+        for name in ("name", "confirm_duplicate", "kind", "county_code", "seat"):
             delattr(form, name)
     elif org is not None and request.method == "GET" and org.seat:
-        form.seat_id.data = db.session.scalar(
-            sa.select(Organisation.id).where(
+        seat = db.session.scalar(
+            sa.select(Organisation).where(
                 Organisation.kind == "municipality",
                 Organisation.is_reference,
                 Organisation.name == org.seat,
             )
         )
+        form.seat.data = services.organisation_label(seat) if seat else org.seat
     # The confirmation is asked for once the name turns out to be taken, and kept while ticked.
     ask_confirmation = bool(form.confirm_duplicate and form.confirm_duplicate.data)
     if form.validate_on_submit():
@@ -152,8 +166,9 @@ def _organisation_form(org: Organisation | None):
                 kind=form.kind.data,
                 county_code=form.county_code.data or None,
             )
-            seat = db.session.get(Organisation, form.seat_id.data) if form.seat_id.data else None
         try:
+            if org is None or not org.is_reference:
+                seat = _chosen_seat(form)
             saved = services.save_organisation(
                 db.session,
                 org,
@@ -175,7 +190,15 @@ def _organisation_form(org: Organisation | None):
             db.session.rollback()
             add_error(form, error.message, error.field)
     return render_template(
-        "organisations/form.html", form=form, org=org, ask_confirmation=ask_confirmation
+        "organisations/form.html",
+        form=form,
+        org=org,
+        ask_confirmation=ask_confirmation,
+        municipalities=services.organisation_picks(
+            db.session, Organisation.kind == "municipality", Organisation.is_reference
+        )
+        if "seat" in form
+        else [],
     )
 
 
