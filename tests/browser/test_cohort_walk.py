@@ -118,7 +118,7 @@ def test_a_coordinator_runs_2019_from_scratch_and_2020_gives_a_mentor_its_title(
     page.locator("#name").fill(FEDERATION)
     page.locator("#kind").select_option("federation")
     page.locator("#county_code").select_option(label="Norrbottens län")
-    page.locator("#seat_id").select_option(label="Luleå (Kommun, 2580)")
+    page.get_by_label("Säte (kommun)").fill("Luleå (Kommun, 2580)")
     submit(page, "Spara")
     expect(page.get_by_role("heading", level=1)).to_have_text(FEDERATION)
 
