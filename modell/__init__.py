@@ -84,7 +84,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     connect_signals()  # accepted registrations: their contacts are invited to accounts
     # The reminders listen to the meetings' changes (plan, move, cancel).
     from modell.cli import cli
-    from modell.reminders import services as _reminders  # noqa: F401
+    from modell.reminders import planning as _reminders  # noqa: F401
 
     app.cli.add_command(cli)
     return app

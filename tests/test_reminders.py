@@ -16,7 +16,7 @@ from modell.extensions import db
 from modell.meetings import after_meeting, invitations
 from modell.meetings import services as meetings
 from modell.meetings.models import Meeting
-from modell.reminders import services
+from modell.reminders import digest, services
 from modell.reminders.cli import reminders_cli
 from modell.reminders.models import ReminderDelivery, ScheduledReminder
 from modell.reminders.scheduler import Scheduler
@@ -352,9 +352,9 @@ def test_a_user_on_the_weekly_digest_gets_the_optional_reminders_in_one_monday_m
 def test_the_weekly_digest_is_due_on_monday_at_eight_stockholm_time_in_winter_and_summer():
     for day, utc_hour in ((date(2027, 1, 11), 7), (date(2027, 7, 5), 6)):  # Mondays
         monday_eight = datetime.combine(day, time(utc_hour), tzinfo=UTC)
-        assert services.digest_instant(monday_eight) == monday_eight
-        assert services.digest_instant(monday_eight + timedelta(days=6)) == monday_eight
-        assert services.digest_instant(monday_eight - timedelta(seconds=1)) == (
+        assert digest.digest_instant(monday_eight) == monday_eight
+        assert digest.digest_instant(monday_eight + timedelta(days=6)) == monday_eight
+        assert digest.digest_instant(monday_eight - timedelta(seconds=1)) == (
             monday_eight - timedelta(days=7)
         )
 

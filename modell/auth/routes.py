@@ -24,8 +24,9 @@ from modell.core.clock import now
 from modell.core.errors import RuleViolation
 from modell.core.forms import add_error, options
 from modell.extensions import db, limiter, login_manager
+from modell.organisations.forms import chosen_organisation
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, County
-from modell.organisations.services import one_organisation_called, organisation_picks
+from modell.organisations.services import organisation_picks
 
 
 @user_loaded_from_cookie.connect
@@ -198,15 +199,6 @@ def change_password():
     return render_template("auth/change_password.html", form=form)
 
 
-def _chosen_organisation(form: InviteForm) -> int | bool:
-    """The id of the organisation the input names, or False with the error beside it."""
-    organisation, problem = one_organisation_called(db.session, form.organisation.data.strip())
-    if organisation is None:
-        add_error(form, problem, "organisation")
-        return False
-    return organisation.id
-
-
 @bp.route("/bjud-in", methods=["GET", "POST"])
 @login_required
 def invite():
@@ -219,8 +211,8 @@ def invite():
     counties = db.session.scalars(sa.select(County).order_by(County.code)).all()
     form.county_code.choices = options(((c.code, c.name) for c in counties), blank=True)
     if form.validate_on_submit():
-        organisation_id = _chosen_organisation(form) if form.role.data == "member" else None
-        if organisation_id is not False:
+        organisation = chosen_organisation(form) if form.role.data == "member" else None
+        if organisation is not False:
             try:
                 user, _link = services.invite_user(
                     db.session,
@@ -229,7 +221,7 @@ def invite():
                     email=form.email.data,
                     name=form.name.data,
                     role=form.role.data,
-                    organisation_id=organisation_id,
+                    organisation_id=organisation.id if organisation else None,
                     function=form.function.data or None,
                     county_code=form.county_code.data or None,
                     secret_key=current_app.config["SECRET_KEY"],

@@ -8,12 +8,13 @@ from modell.cohorts import bp, public
 from modell.cohorts import registrations as applications
 from modell.cohorts.forms import ORGANISATION_LIST, PublicRegistrationForm
 from modell.cohorts.models import Cohort
-from modell.cohorts.registration_routes import chosen_organisation, registration_data
+from modell.cohorts.registration_routes import registration_data
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation
 from modell.core.forms import ButtonForm, add_error
 from modell.core.web import rescuable
 from modell.extensions import db, limiter
+from modell.organisations.forms import chosen_organisation
 from modell.organisations.services import organisation_picks
 
 

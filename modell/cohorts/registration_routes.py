@@ -23,24 +23,11 @@ from modell.core.errors import RuleViolation
 from modell.core.forms import add_error
 from modell.core.web import apply_change, rescuable
 from modell.extensions import db
+from modell.organisations.forms import chosen_organisation
 from modell.organisations.models import FUNCTION_LABELS, Organisation
-from modell.organisations.services import one_organisation_called, organisation_picks
+from modell.organisations.services import organisation_picks
 
 # --- interest registration ------------------------------------------------------------------
-
-
-def chosen_organisation(form) -> Organisation | None | bool:
-    """The organisation the form's input names: one label from the list, or a name only one
-    organisation has. None when empty; False (with the error beside the field) when the text
-    names none or several."""
-    text = (form.organisation.data or "").strip()
-    if not text:
-        return None
-    organisation, problem = one_organisation_called(db.session, text)
-    if organisation is None:
-        add_error(form, problem, "organisation")
-        return False
-    return organisation
 
 
 def registration_data(form: RegistrationForm) -> applications.RegistrationData:

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
-from modell.core.forms import Form, options
+from modell.core.forms import Form, add_error, options
 from modell.organisations.models import FUNCTION_LABELS, FUNCTIONS, KIND_LABELS
 
 # Municipalities and regions come from SCB's reference data; coordinators add the others.
@@ -48,3 +48,20 @@ class PersonForm(Form):
     email = EmailField(_l("E-mail address"), validators=[Optional(), Email(), Length(max=320)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     active = BooleanField(_l("Still a contact"), default=True)
+
+
+def chosen_organisation(form: Form, name: str = "organisation"):
+    """The organisation a form's organisation input names: a label from the register's list,
+    a name only one organisation has, or an SCB code. None when the input is empty; False,
+    with the reason beside the field, when it names none or several."""
+    from modell.extensions import db
+    from modell.organisations.services import one_organisation_called
+
+    text = (form[name].data or "").strip()
+    if not text:
+        return None
+    organisation, problem = one_organisation_called(db.session, text)
+    if organisation is None:
+        add_error(form, problem, name)
+        return False
+    return organisation

@@ -21,7 +21,7 @@ from modell.core.forms import add_error, options
 from modell.core.web import page_number, rescuable
 from modell.extensions import db
 from modell.organisations import bp, services
-from modell.organisations.forms import OrganisationForm, PersonForm
+from modell.organisations.forms import OrganisationForm, PersonForm, chosen_organisation
 from modell.organisations.models import (
     FUNCTION_LABELS,
     KIND_LABELS,
@@ -119,16 +119,13 @@ def _organisation_choices(form: OrganisationForm) -> None:
 
 
 def _chosen_seat(form: OrganisationForm) -> Organisation | None:
-    """The municipality the seat input names (None when empty); a text that names none, or
-    no municipality, is refused beside the field by save_organisation's caller."""
-    text = (form.seat.data or "").strip()
-    if not text:
-        return None
-    seat, problem = services.one_organisation_called(db.session, text)
+    """The municipality the seat input names (None when empty); anything else is refused
+    beside the field."""
+    seat = chosen_organisation(form, "seat")
+    if seat is False:  # its reason is beside the field already; the caller shows it again
+        raise RuleViolation(form.seat.errors.pop(), field="seat")
     if seat is not None and not (seat.kind == "municipality" and seat.is_reference):
-        seat, problem = None, str(SEAT_NOT_A_MUNICIPALITY)
-    if seat is None:
-        raise RuleViolation(problem, field="seat")
+        raise RuleViolation(str(SEAT_NOT_A_MUNICIPALITY), field="seat")
     return seat
 
 

@@ -15,7 +15,7 @@ from modell.core import mail
 from modell.core.timeutil import STOCKHOLM, to_local
 from modell.core.types import utcnow
 from modell.extensions import db
-from modell.reminders import services
+from modell.reminders import planning, services
 
 reminders_cli = AppGroup("reminders", help="The reminders between the meetings.")
 
@@ -97,6 +97,6 @@ def run_command(at):
 def plan_command():
     """Plan the reminders of every meeting of the running cohorts (idempotent)."""
     with Session(db.engine) as session:
-        count = services.plan_all(session, now=utcnow())
+        count = planning.plan_all(session, now=utcnow())
         session.commit()
     click.echo(f"Planned the reminders of {count} meetings.")

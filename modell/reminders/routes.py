@@ -7,15 +7,16 @@ from flask_login import current_user, login_required
 from modell.core.clock import now
 from modell.core.forms import ButtonForm
 from modell.extensions import db
-from modell.reminders import bp, services
+from modell.reminders import bp
+from modell.reminders import notifications as inbox
 from modell.reminders.forms import ReminderSettingsForm
 
 
 @bp.route("/aviseringar")
 @login_required
 def notifications():
-    items = services.notifications_of(db.session, current_user.id)
-    titles = services.meeting_titles(db.session, {n.meeting_id for n in items} - {None})
+    items = inbox.notifications_of(db.session, current_user.id)
+    titles = inbox.meeting_titles(db.session, {n.meeting_id for n in items} - {None})
     return render_template(
         "reminders/notifications.html", items=items, titles=titles, button=ButtonForm()
     )
@@ -25,7 +26,7 @@ def notifications():
 @login_required
 def mark_read():
     if ButtonForm().validate_on_submit():
-        services.mark_read(db.session, current_user.id, now=now())
+        inbox.mark_read(db.session, current_user.id, now=now())
         db.session.commit()
         flash(_("Every notification is marked as read."), "success")
     return redirect(url_for("reminders.notifications"))
@@ -36,7 +37,7 @@ def mark_read():
 def settings():
     form = ReminderSettingsForm(obj=current_user)
     if form.validate_on_submit():
-        services.save_settings(
+        inbox.save_settings(
             current_user,
             optional_reminders=form.optional_reminders.data,
             reminder_mail=form.reminder_mail.data,
@@ -54,6 +55,6 @@ def _unread():
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        return services.unread_count(db.session, current_user.id)
+        return inbox.unread_count(db.session, current_user.id)
 
     return {"unread_notifications": unread_notifications}

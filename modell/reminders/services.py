@@ -1,10 +1,8 @@
-"""The reminders between the meetings: planned from the programme template's rules, moved
-with their meeting, and processed when due into one message per person.
+"""The reminders between the meetings, processed when due into one message per person
+(planning them is planning.py's, the weekly digest digest.py's, the in-app side
+notifications.py's).
 
-A rule applied to a meeting is a `ScheduledReminder` with the instant it is due (the rule's
-local send hour on the day, so 08:00 stays 08:00 across daylight saving). Meetings announce
-their changes (`meeting_changed`); this module listens and plans, moves or cancels. When
-due, the tick claims the rows, works out who gets them today (so people added since are
+When due, the tick claims the rows, works out who gets them today (so people added since are
 included), checks the rule's condition (an invitation already sent, an entry already
 written, ...) and records one `ReminderDelivery` per recipient: sent, or skipped with the
 reason. A person with several reminders due the same day gets one message. Messages go to
@@ -16,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import render_template
@@ -25,24 +23,24 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from modell.auth.models import User
-from modell.cohorts.models import Cohort, Group, Participation, ProgrammeTemplate, ReminderRule
-from modell.cohorts.programme import reminder_rules_changed
+from modell.cohorts.models import Group, Participation, ReminderRule
 from modell.core import mail
 from modell.core.claims import claim
 from modell.core.models import OutboxMessage
-from modell.core.timeutil import local_to_utc, to_local
+from modell.core.timeutil import to_local
 from modell.core.web import timespan
 from modell.improvements.models import ImprovementWork, LogEntry
 from modell.meetings.calendar import calendar_for
 from modell.meetings.invitations import invitees
 from modell.meetings.models import Meeting, MeetingDocument, PmiFeedback
-from modell.meetings.services import meeting_changed
 from modell.organisations.models import Organisation, Person
+from modell.reminders import digest
 from modell.reminders.models import (
     Notification,
     ReminderDelivery,
     ScheduledReminder,
 )
+from modell.reminders.planning import previous_meeting
 
 log = logging.getLogger(__name__)
 
@@ -51,157 +49,6 @@ log = logging.getLogger(__name__)
 LATE_GRACE = timedelta(days=3)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 BATCH = 200
-
-
-# --- planning ------------------------------------------------------------------------------
-
-
-def rules_for(meeting: Meeting) -> list[ReminderRule]:
-    if meeting.cohort.is_history:  # recorded after the fact: nobody is reminded
-        return []
-    return [
-        r
-        for r in meeting.cohort.template.reminder_rules
-        if r.active and r.meeting_kind_key == meeting.kind.key
-    ]
-
-
-def previous_meeting(session: Session, meeting: Meeting) -> Meeting | None:
-    """The meeting of the same kind just before this one, in the same group (or cohort)."""
-    if meeting.number <= 1:
-        return None
-    return session.scalar(
-        sa.select(Meeting).where(
-            Meeting.cohort_id == meeting.cohort_id,
-            Meeting.group_id.is_(None)
-            if meeting.group_id is None
-            else Meeting.group_id == meeting.group_id,
-            Meeting.kind_id == meeting.kind_id,
-            Meeting.number == meeting.number - 1,
-        )
-    )
-
-
-def next_meeting(session: Session, meeting: Meeting) -> Meeting | None:
-    return session.scalar(
-        sa.select(Meeting).where(
-            Meeting.cohort_id == meeting.cohort_id,
-            Meeting.group_id.is_(None)
-            if meeting.group_id is None
-            else Meeting.group_id == meeting.group_id,
-            Meeting.kind_id == meeting.kind_id,
-            Meeting.number == meeting.number + 1,
-        )
-    )
-
-
-def due_instant(rule: ReminderRule, meeting: Meeting, previous: Meeting | None) -> datetime | None:
-    """When the rule comes due for the meeting: the local send hour on the meeting's day plus
-    the offset (between meetings: from the midpoint since the previous one)."""
-    if meeting.starts_at is None:
-        return None
-    day = to_local(meeting.starts_at).date()
-    if rule.event == "between_meetings":
-        if previous is None or previous.starts_at is None or previous.status == "cancelled":
-            return None
-        before = to_local(previous.starts_at).date()
-        day = before + timedelta(days=(day - before).days // 2)
-    return local_to_utc(day + timedelta(days=rule.offset_days), time(rule.send_hour, 0))
-
-
-def plan_meeting(
-    session: Session, meeting: Meeting, *, now: datetime, catch_up: bool = True
-) -> None:
-    """Plan, move or cancel the meeting's reminders. Pending ones move with the meeting; one
-    already sent comes again when the meeting moves so that its new time is still ahead
-    (people are told of the new date). `catch_up=False` (a coordinator changed the rules):
-    a reminder whose new time has already passed is not sent at all, so a changed rule
-    never sends a burst of mail about the past."""
-    existing = {
-        s.rule_id: s
-        for s in session.scalars(
-            sa.select(ScheduledReminder).where(ScheduledReminder.meeting_id == meeting.id)
-        )
-    }
-    previous = None
-    rules = rules_for(meeting)
-    # A rule turned off, or moved to another kind of meeting: its pending reminder is not due.
-    wanted = {rule.id for rule in rules}
-    for rule_id, row in existing.items():
-        if rule_id not in wanted and row.state == "pending":
-            row.state, row.reason, row.updated_at = "cancelled", "rule_inactive", now
-    for rule in rules:
-        if rule.event == "between_meetings" and previous is None:
-            previous = previous_meeting(session, meeting)
-        row = existing.get(rule.id)
-        due = None if meeting.status == "cancelled" else due_instant(rule, meeting, previous)
-        if due is None:
-            if row is not None and row.state == "pending":
-                row.state = "cancelled"
-                row.reason = (
-                    "meeting_cancelled" if meeting.status == "cancelled" else "meeting_undated"
-                )
-                row.updated_at = now
-            continue
-        passed = not catch_up and due <= now
-        if row is None:
-            session.add(
-                ScheduledReminder(
-                    rule_id=rule.id,
-                    meeting_id=meeting.id,
-                    due_at=due,
-                    state="cancelled" if passed else "pending",
-                    reason="rule_changed" if passed else None,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        elif row.state == "pending" or (
-            row.state == "cancelled"
-            and row.reason
-            in ("meeting_undated", "meeting_cancelled", "rule_inactive", "rule_changed")
-        ):
-            row.due_at, row.updated_at = due, now
-            row.state, row.reason = ("cancelled", "rule_changed") if passed else ("pending", None)
-        elif row.state == "done" and due != row.due_at and due > now:
-            # Sent for the old date; the meeting moved: remind again of the new one.
-            row.due_at, row.state, row.reason, row.updated_at = due, "pending", None, now
-            row.processed_at = None
-
-
-@meeting_changed.connect
-def _on_meeting_changed(meeting: Meeting, *, session: Session, now: datetime) -> None:
-    session.flush()
-    plan_meeting(session, meeting, now=now)
-    # The next meeting's between-meetings reminders count from this one.
-    following = next_meeting(session, meeting)
-    if following is not None:
-        plan_meeting(session, following, now=now)
-
-
-@reminder_rules_changed.connect
-def _on_rules_changed(template: ProgrammeTemplate, *, session: Session, now: datetime) -> None:
-    """A coordinator changed the template's reminders: the cohorts that use it follow."""
-    session.flush()
-    meetings = session.scalars(
-        sa.select(Meeting)
-        .join(Cohort, Meeting.cohort_id == Cohort.id)
-        .where(Cohort.template_id == template.id, Cohort.status != "concluded")
-    ).all()
-    for meeting in meetings:
-        plan_meeting(session, meeting, now=now, catch_up=False)
-
-
-def plan_all(session: Session, *, now: datetime) -> int:
-    """Plan every meeting of every running cohort (for data from before the scheduler)."""
-    meetings = session.scalars(
-        sa.select(Meeting)
-        .join(Cohort, Meeting.cohort_id == Cohort.id)
-        .where(Cohort.status == "running")
-    ).all()
-    for meeting in meetings:
-        plan_meeting(session, meeting, now=now)
-    return len(meetings)
 
 
 # --- who gets it ---------------------------------------------------------------------------
@@ -427,7 +274,7 @@ def process(session: Session, now: datetime, config: Mapping, *, limit: int = BA
         session.commit()
         if len(ids) < limit:
             break
-    summary.messages += send_digests(session, now, config)
+    summary.messages += digest.send_digests(session, now, config)
     session.commit()
     return summary
 
@@ -615,114 +462,6 @@ def _mark_mailed(session: Session, delivery_ids: list[int], now: datetime) -> No
         )
 
 
-# --- the weekly digest ---------------------------------------------------------------------
-
-DIGEST_WEEKDAY, DIGEST_HOUR = 0, 8  # Monday, 08:00 Stockholm time
-
-
-def digest_instant(now: datetime) -> datetime:
-    """The latest Monday 08:00 (Stockholm) at or before `now`: the digest that is due."""
-    local = to_local(now)
-    monday = local.date() - timedelta(days=(local.weekday() - DIGEST_WEEKDAY) % 7)
-    instant = local_to_utc(monday, time(DIGEST_HOUR))
-    if instant > now:
-        instant = local_to_utc(monday - timedelta(days=7), time(DIGEST_HOUR))
-    return instant
-
-
-def send_digests(session: Session, now: datetime, config: Mapping) -> list[int]:
-    """For each person on the weekly digest: one message with the reminders that came
-    since the last one and are still unread in the app (read ones need no mail). Runs on
-    every tick; a digest is written once, when its Monday has come (or later, after
-    downtime). Returns the outbox ids written."""
-    instant = digest_instant(now)
-    rows = session.execute(
-        sa.select(Notification, User)
-        .join(User, Notification.user_id == User.id)
-        .where(
-            Notification.digested_at.is_(None),
-            Notification.created_at <= instant,
-            User.reminder_mail == "weekly",
-        )
-        .order_by(User.id, Notification.created_at, Notification.id)
-    ).all()
-    by_user: dict[int, tuple[User, list[Notification]]] = {}
-    for note, user in rows:
-        by_user.setdefault(user.id, (user, []))[1].append(note)
-    starts = dict(
-        session.execute(
-            sa.select(Meeting.id, Meeting.starts_at).where(
-                Meeting.id.in_({note.meeting_id for note, _ in rows} - {None})
-            )
-        ).all()
-    )
-
-    def still_news(note: Notification) -> bool:
-        """Not a reminder of a meeting that has begun since it was written."""
-        begins = starts.get(note.meeting_id)
-        return begins is None or not (note.created_at < begins <= now)
-
-    written = []
-    for user, notes in by_user.values():
-        unread = [n for n in notes if n.read_at is None and still_news(n)]
-        try:
-            with session.begin_nested():
-                for n in notes:
-                    n.digested_at = now
-                if unread and user.active:
-                    written.append(_digest(session, user, unread, instant, now, config).id)
-        except Exception:  # one person's digest fails alone
-            log.exception("weekly digest to user %s failed", user.id)
-    return written
-
-
-def _digest(
-    session: Session,
-    user: User,
-    notes: list[Notification],
-    instant: datetime,
-    now: datetime,
-    config: Mapping,
-) -> OutboxMessage:
-    locale = (user.locale or "sv")[:2]
-    base = config["BASE_URL"].rstrip("/")
-    meetings = {
-        m.id: m
-        for m in session.scalars(
-            sa.select(Meeting).where(Meeting.id.in_({n.meeting_id for n in notes} - {None}))
-        )
-    }
-    with force_locale(locale):
-        entries = []
-        for n in notes:
-            meeting = meetings.get(n.meeting_id)
-            entries.append(
-                {
-                    "subject": n.subject,
-                    "body": n.body,
-                    "meeting": meeting,
-                    "when": timespan(meeting.starts_at, meeting.ends_at) if meeting else None,
-                    "url": f"{base}/moten/{meeting.id}" if meeting else f"{base}/aviseringar",
-                    "organisation": None,
-                }
-            )
-        subject = _("Your reminders this week from Modell")
-        context = {
-            "entries": entries,
-            "settings_url": f"{base}/konto/paminnelser",
-            "name": user.name,
-            "digest": True,
-        }
-        text = render_template("emails/reminders.txt", **context)
-        html = render_template("emails/reminders.html", **context)
-    message = mail.queue(
-        session, now=now, kind="digest", to=user.email, subject=subject, text=text, html=html
-    )
-    message.dedupe_key = f"digest:{user.id}:{to_local(instant).date().isoformat()}"
-    session.flush()
-    return message
-
-
 # --- for the commands and staff ------------------------------------------------------------
 
 
@@ -777,49 +516,3 @@ def mail_outcome(session: Session, summary: Summary, *, has_server: bool) -> Mai
         else:
             outcome.kept += count
     return outcome
-
-
-# --- the notifications page -------------------------------------------------------------------
-
-
-def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
-
-
-def notifications_of(session: Session, user_id: int, *, limit: int = 100) -> list[Notification]:
-    return list(
-        session.scalars(
-            sa.select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def meeting_titles(session: Session, meeting_ids: set[int]) -> dict[int, str]:
-    if not meeting_ids:
-        return {}
-    return {
-        meeting_id: title
-        for meeting_id, title in session.execute(
-            sa.select(Meeting.id, Meeting.title).where(Meeting.id.in_(meeting_ids))
-        )
-    }
-
-
-def mark_read(session: Session, user_id: int, *, now: datetime) -> int:
-    return session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=now)
-    ).rowcount
-
-
-def save_settings(user: User, *, optional_reminders: bool, reminder_mail: str) -> None:
-    user.optional_reminders = bool(optional_reminders)
-    user.reminder_mail = reminder_mail if reminder_mail in ("immediate", "weekly") else "immediate"
