@@ -32,7 +32,8 @@ run: .stamp-runtime translations
 	mkdir -p instance
 	MODELL_ENV=development $(BIN)/flask db upgrade
 	MODELL_ENV=development $(BIN)/flask modell load-reference
-	MODELL_ENV=development $(BIN)/flask modell demo
+	MODELL_ENV=development BASE_URL=$${BASE_URL:-http://127.0.0.1:$${PORT:-5000}} \
+	  $(BIN)/flask modell demo
 	export MODELL_ENV=development BASE_URL=$${BASE_URL:-http://127.0.0.1:$${PORT:-5000}}; \
 	$(BIN)/flask modell scheduler & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
@@ -46,11 +47,14 @@ test: .stamp-dev translations
 	$(BIN)/bandit -q -r modell config.py wsgi.py
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -rs $(PYTEST_ARGS)
 
-# Benchmarks: the suggested grouping and the busiest pages on a large cohort (SQLite); a
-# scheduler tick with 5,000 due against 5,000 and 200,000 stored (SQLite and PostgreSQL).
+# Benchmarks: every main page at national scale under gunicorn against the floor, with
+# queries per page on demo and national data and the workers' memory (SQLite, and
+# PostgreSQL when a server answers; writes bench/results.json); a scheduler tick with 5,000
+# due against 5,000 and 200,000 stored; the suggested grouping on a large cohort.
 bench: .stamp-dev translations
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.scheduler
+	$(BIN)/python -m bench.run
 
 lint: .stamp-dev
 	$(BIN)/ruff check .

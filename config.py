@@ -46,6 +46,9 @@ class Config:
             "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
             "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "modell@localhost"),
+            # Where people write with questions, problems and accessibility reports.
+            "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL")
+            or os.environ.get("MAIL_DEFAULT_SENDER", "modell@localhost"),
             "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
             # A failed attempt waits 1, 2, 4, ... minutes (capped at an hour); after the last
             # the message is failed and shown in the outbox, where staff can retry it.

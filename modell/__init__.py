@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.cohorts import registration_routes as _registrations  # noqa: F401
     from modell.cohorts import routes as _cohorts  # noqa: F401
     from modell.cohorts import template_routes as _templates  # noqa: F401
+    from modell.core import sqlite as _sqlite  # noqa: F401  every SQLite connection waits
     from modell.core.routes import bp as core_bp
     from modell.core.web import install as install_web
     from modell.improvements import bp as improvements_bp
@@ -62,8 +63,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from modell.organisations import routes as _organisations  # noqa: F401
     from modell.reminders import bp as reminders_bp
     from modell.reminders import routes as _reminders_routes  # noqa: F401
+    from modell.start import bp as start_bp
+    from modell.start import routes as _start  # noqa: F401
 
     for bp in (
+        start_bp,
         core_bp,
         auth_bp,
         organisations_bp,
@@ -76,12 +80,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     install_web(app)
 
     from modell.auth.services import connect_signals, process_reset_requests
-    from modell.cohorts.public import expire as expire_pending_registrations
+    from modell.cohorts import public
     from modell.core import worker
 
     worker.register("password_reset", process_reset_requests)
-    worker.register("pending_registrations", expire_pending_registrations)
+    worker.register("pending_registrations", public.expire)
+    from modell.meetings.invitations import forget_needs
+
+    worker.register("special_needs", forget_needs)
     connect_signals()  # accepted registrations: their contacts are invited to accounts
+    public.connect_signals()  # decided registrations: their senders are told
     # The reminders listen to the meetings' changes (plan, move, cancel).
     from modell.cli import cli
     from modell.reminders import planning as _reminders  # noqa: F401

@@ -4,6 +4,8 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from modell.auth.models import ROLES
 from modell.core import mail
@@ -44,7 +46,7 @@ def demo_command():
     else:
         click.echo("Demo cohorts already there.")
     click.echo("Demo logins:")
-    for email, _name, role, *_ in DEMO_USERS:
+    for email, _name, role, *_rest in DEMO_USERS:
         click.echo(f"  {role:16} {email}")
     if development:
         click.echo(f"  password for all: {result.password}")
@@ -69,6 +71,35 @@ def _require_a_strong_key() -> None:
     problem = current_app.config.get("SECRET_KEY_PROBLEM")
     if problem:
         raise click.UsageError(problem)
+
+
+@cli.command("bench-data")
+@click.option("--scale", type=click.Choice(["demo", "national"]), default="national")
+def bench_data_command(scale):
+    """Fill an empty database with data for measuring: the demo, or a decade of the
+    programme at national scale (development and testing only: every account gets the demo
+    password)."""
+    import time
+
+    from modell.benchdata import generate
+    from modell.cohorts.models import Cohort
+    from modell.organisations.services import load_reference
+
+    if current_app.config["MODELL_ENV"] not in ("development", "testing"):
+        raise click.ClickException("bench-data is for development and testing databases only.")
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)):
+        raise click.ClickException("The database already has cohorts: start from an empty one.")
+    started = time.monotonic()
+    load_reference(db.session, now=utcnow())
+    quiet = current_app.logger.level
+    current_app.logger.setLevel("ERROR")  # not every invitation's text in development's log
+    try:
+        counts = generate(db.session, scale, now=utcnow())
+    finally:
+        current_app.logger.setLevel(quiet)
+    for name, n in counts.created.items():
+        click.echo(f"{name:18} {n:>9,}".replace(",", " "))
+    click.echo(f"{scale} data in {time.monotonic() - started:.0f} s")
 
 
 @cli.command("create-user")
@@ -218,20 +249,31 @@ def import_cohort_command(file, name, template_key, starts, ends, concluded):
     try:
         template = current_template(db.session, template_key)
     except sa.exc.NoResultFound:
-        raise click.UsageError(f"no programme model is called {template_key}") from None
+        raise click.UsageError(
+            _("No programme model is called %(key)s.", key=template_key)
+        ) from None
     with open(file, "rb") as f:
         content = f.read()
     plan = intake.read_cohort_file(
         db.session, content, template=template, starts_on=starts.date(), concluded=concluded
     )
+    # Said in the app's language (Swedish), as the file's own messages are: this is SKR's
+    # command, not a developer's.
     for warning in plan.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_("Warning: %(warning)s", warning=warning), err=True)
     if plan.errors:
         for e in plan.errors:
-            where = f"line {e.line}" if e.line else "the file"
-            column = f", {e.column}" if e.column else ""
+            where = _("Line %(n)d", n=e.line) if e.line else _("The file")
+            column = f" ({e.column})" if e.column else ""
             click.echo(f"{where}{column}: {e.message}", err=True)
-        click.echo(f"Nothing imported: {len(plan.errors)} errors.", err=True)
+        click.echo(
+            ngettext(
+                "Nothing was imported: %(num)d error.",
+                "Nothing was imported: %(num)d errors.",
+                len(plan.errors),
+            ),
+            err=True,
+        )
         raise SystemExit(1)
     try:
         cohort = intake.import_cohort(
@@ -247,16 +289,33 @@ def import_cohort_command(file, name, template_key, starts, ends, concluded):
         )
     except RuleViolation as error:
         db.session.rollback()
-        click.echo(f"Nothing imported: {error.message}", err=True)
+        click.echo(_("Nothing was imported: %(reason)s", reason=error.message), err=True)
         raise SystemExit(1) from None
     db.session.commit()
-    titles = sum(1 for p in cohort.participations if p.role == "mentor")
-    click.echo(
-        f"Imported cohort {cohort.id} “{cohort.name}”: {len(plan.rows)} organisations in "
-        f"{len(plan.groups)} groups, {len(plan.new_organisations)} new in the register"
-        + (f", concluded ({titles} mentors)" if concluded else "")
-        + "."
+    organisations = ngettext("%(num)d organisation", "%(num)d organisations", len(plan.rows))
+    groups = ngettext("%(num)d group", "%(num)d groups", len(plan.groups))
+    new = ngettext(
+        "%(num)d new in the register", "%(num)d new in the register", len(plan.new_organisations)
     )
+    click.echo(
+        _(
+            "Imported “%(name)s” (cohort no. %(id)d): %(organisations)s in %(groups)s, %(new)s.",
+            name=cohort.name,
+            id=cohort.id,
+            organisations=organisations,
+            groups=groups,
+            new=new,
+        )
+    )
+    if concluded:
+        completed = sum(1 for p in cohort.participations if p.status == "completed")
+        click.echo(
+            ngettext(
+                "Concluded: %(num)d organisation completed it.",
+                "Concluded: %(num)d organisations completed it.",
+                completed,
+            )
+        )
 
 
 @cli.command("worker")

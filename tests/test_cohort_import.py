@@ -91,7 +91,8 @@ def test_two_cohorts_from_files_make_exactly_the_right_modellkommuner(app, tmp_p
         "--starts", "2017-01-26", "--ends", "2018-03-15", "--concluded",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "18 organisations in 6 groups, 1 new" in result.output
+    assert "18 organisationer i 6 grupper, 1 ny i registret" in result.output
+    assert "Avslutad: 17 organisationer fullföljde den." in result.output
     with app.app_context():
         past = db.session.scalar(sa.select(Cohort).where(Cohort.name == "Modellkommuner 2017–2018"))
         assert (past.status, past.is_history) == ("concluded", True)
@@ -241,9 +242,9 @@ def test_every_kind_of_row_error_is_listed_and_nothing_is_written(app):
         14: "Ange om organisationen fullföljde omgången",
     }
     for line, message in expected.items():
-        assert f"line {line}" in out and message in out, (line, message, out)
-    assert "line 2," not in out
-    assert "Nothing imported" in out
+        assert f"Rad {line} " in out and message in out, (line, message, out)
+    assert "Rad 2 " not in out
+    assert "Inget importerades: 12 fel." in out and "line" not in out
     with app.app_context():
         assert counts() == before
 
@@ -286,13 +287,65 @@ def test_a_cohort_recorded_as_history_has_no_meetings_and_sends_nothing(app):
     assert "Registrerad i efterhand" in client.get("/omgangar/").get_data(True)
 
 
-def test_the_import_templates_have_the_headings(app):
+def test_the_import_templates_have_the_headings_and_the_workbook_says_how_to_fill_it(app):
     client = app.test_client()
     login(client, DEMO["coordinator"])
-    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/omgangar/importera/mall.xlsx").data))
-    assert [c.value for c in sheet.active[1]] == HEADINGS
-    text = client.get("/omgangar/importera/mall.csv").data.decode("utf-8-sig")
-    assert text.strip() == ";".join(HEADINGS)
+    response = client.get("/omgangar/importera/mall.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Omgång", "Instruktioner"]
+    assert [c.value for c in book["Omgång"][1]] == HEADINGS
+    assert book["Omgång"].max_row == 1  # an example row among the data would be imported
+    guide = [[c.value for c in row] for row in book["Instruktioner"].iter_rows()]
+    assert {row[0] for row in guide} >= set(HEADINGS)
+    assert ["Hudiksvall", "2184", "benchmarking", "A", "ja", None, None] in guide
+    csv_response = client.get("/omgangar/importera/mall.csv")
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv_response.data.decode("utf-8-sig").strip() == ";".join(HEADINGS)
+    export = client.get("/omgangar/organisationer.csv")
+    assert export.headers["Content-Type"].count("charset") == 1
+
+
+def test_the_table_is_read_from_the_sheet_with_its_headings_whatever_comes_first(app):
+    book = openpyxl.Workbook()
+    book.active.title = "Läs mig"
+    book.active.append(["Så här fyller du i filen"])
+    book.active.append(["En rad per organisation"])
+    data = book.create_sheet("Omgång")
+    data.append(HEADINGS)
+    for name in VARMLAND[:3]:
+        data.append([name, None, "benchmarking", "A", "ja", None, None])
+    data.append(["Region Värmland", None, "mentor", "A", "ja", None, None])
+    out = io.BytesIO()
+    book.save(out)
+    args = ["--name", "Med instruktioner först", "--template", "modellkommuner",
+            "--starts", "2019-01-24", "--ends", "2020-03-12", "--concluded"]  # fmt: skip
+    result = run_import(app, out.getvalue(), "xlsx", *args)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        cohort = db.session.scalar(
+            sa.select(Cohort).where(Cohort.name == "Med instruktioner först")
+        )
+        assert len(cohort.participations) == 4
+
+
+def test_formulas_without_a_saved_result_are_named_not_read_as_empty(app):
+    """openpyxl, LibreOffice scripts and others can write a formula without its result; read
+    as a value it would be an empty cell, silently."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADINGS)
+    sheet.append(["Arvika", None, "benchmarking", "A", "ja", None, None])
+    sheet.append(['=CONCAT("Ed","a")', None, "benchmarking", "A", "ja", None, None])
+    sheet.append(["Region Värmland", None, "mentor", "A", '=IF(1,"ja","nej")', None, None])
+    out = io.BytesIO()
+    book.save(out)
+    args = ["--name", "Formler", "--template", "modellkommuner",
+            "--starts", "2019-01-24", "--ends", "2020-03-12", "--concluded"]  # fmt: skip
+    result = run_import(app, out.getvalue(), "xlsx", *args)
+    assert result.exit_code == 1
+    assert "A3, E4" in result.output and "formler" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(Cohort).where(Cohort.name == "Formler")) is None
 
 
 def test_organisations_are_listed_the_swedish_way_on_both_databases(app, ctx):

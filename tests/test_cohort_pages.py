@@ -1,12 +1,14 @@
 """The cohort pages as users meet them: bad input, two coordinators at once, who sees what."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from modell.cohorts import registrations, services
 from modell.cohorts.models import Cohort, Group, InterestRegistration, ProgrammeTemplate
+from modell.core import dates
 from modell.extensions import db
+from modell.meetings.models import Meeting
 from modell.organisations.models import Organisation
 from tests.conftest import DEMO, csrf_from, login, post_form
 from tests.test_cohorts import registration_data
@@ -257,7 +259,7 @@ def test_concluding_in_the_browser_form_needs_a_reason_and_changes_nothing_witho
     post_form(
         client,
         f"/omgangar/{cohort_id}/status",
-        {"to": "running", "version": version},
+        {"to": "running", "version": version, "bekraftat": "1"},
         page_url=f"/omgangar/{cohort_id}",
     )
     with app.app_context():
@@ -421,3 +423,78 @@ def test_choices_in_lists_are_shown_in_the_users_language(app):
         "/konto/sprak", data={"lang": "en", "csrf_token": csrf_from(client.get(url).get_data(True))}
     )
     assert "Geographic proximity" in client.get(url).get_data(True)
+
+
+def test_changes_with_mass_or_irreversible_effects_ask_first_and_change_nothing_before(app):
+    """Starting a cohort and dissolving a group: the first post gets a page that says what
+    will happen, with the same fields; only the confirmed post changes anything."""
+    cohort_id = demo_cohort_id(app)
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    version = version_in(client.get(f"/omgangar/{cohort_id}").get_data(True))
+    url = f"/omgangar/{cohort_id}/status"
+    asked = post_form(client, url, {"to": "running", "version": version}, f"/omgangar/{cohort_id}")
+    page = asked.get_data(True)
+    assert asked.status_code == 200 and "Starta Modellkommuner 2019?" in page
+    assert "planeras för dess 6 grupper" in page
+    assert 'name="to" value="running"' in page and 'name="bekraftat" value="1"' in page
+    with app.app_context():
+        assert db.session.get(Cohort, cohort_id).status == "forming"
+        group_id = db.session.get(Cohort, cohort_id).groups[0].id
+    confirmed = client.post(
+        url,
+        data={
+            "to": "running",
+            "version": version,
+            "bekraftat": "1",
+            "csrf_token": csrf_from(page),
+        },  # fmt: skip
+    )
+    assert confirmed.status_code == 302
+    with app.app_context():
+        assert db.session.get(Cohort, cohort_id).status == "running"
+    dissolve = post_form(client, f"/omgangar/grupper/{group_id}/ta-bort", {"version": "1"},
+                         f"/omgangar/{cohort_id}")  # fmt: skip
+    assert "Lös upp gruppen" in dissolve.get_data(True)
+    with app.app_context():
+        assert db.session.get(Group, group_id) is not None
+
+
+def test_concluding_before_the_period_ends_needs_a_reason(app):
+    cohort_id = demo_cohort_id(app)
+    with app.app_context():
+        cohort = db.session.get(Cohort, cohort_id)
+        services.change_status(db.session, cohort, "running", now=NOW, user_id=None)
+        db.session.commit()
+        ends_on = cohort.ends_on
+        assert ends_on is not None
+    fixed_clock(app, datetime.combine(ends_on, datetime.min.time(), UTC) - timedelta(days=30))
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    detail = client.get(f"/omgangar/{cohort_id}").get_data(True)
+    assert "Avsluta den i förtid, med en motivering" in detail
+    url = f"/omgangar/{cohort_id}/avsluta"
+    version = version_in(client.get(url).get_data(True))
+    refused = post_form(client, url, {"version": version})
+    assert 'id="early_reason-error"' in refused.get_data(True)
+    with app.app_context():
+        assert db.session.get(Cohort, cohort_id).status == "running"
+    reason = "Alla grupper har hållit sina träffar; resultatkonferensen hölls tidigare."
+    # Only invisible characters are no reason.
+    refused = post_form(client, url, {"version": version, "early_reason": "\u200b "})
+    assert 'id="early_reason-error"' in refused.get_data(True)
+    done = post_form(client, url, {"version": version, "early_reason": reason})
+    assert done.status_code == 302
+    moment = app.config["CLOCK"]()
+    with app.app_context():
+        assert db.session.get(Cohort, cohort_id).status == "concluded"
+        # The meetings still ahead are cancelled with it; those held stay as they were.
+        meetings = db.session.scalars(
+            sa.select(Meeting).where(Meeting.cohort_id == cohort_id)
+        ).all()
+        ahead = [m for m in meetings if m.starts_at is None or m.starts_at > moment]
+        assert ahead and all(m.status == "cancelled" for m in ahead)
+        assert all(m.status != "cancelled" for m in meetings if m not in ahead)
+    # The cohort's period says it ended early, when and why.
+    page = client.get(f"/omgangar/{cohort_id}").get_data(True)
+    assert f"Avslutad i förtid, den {dates.day(moment, 'sv')}:" in page and reason in page

@@ -12,6 +12,7 @@ from modell.cohorts.models import (
     InterestRegistration,
     OrganisationTitle,
     ProgrammeTemplate,
+    ReminderRule,
 )
 from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
 from modell.core.models import AuditEntry
@@ -22,6 +23,8 @@ from modell.organisations.services import find_reference
 AUTUMN_2019 = datetime(2019, 10, 1, 9, tzinfo=UTC)
 SEPT_2018 = datetime(2018, 9, 24, 9, tzinfo=UTC)
 DEC_2019 = datetime(2019, 12, 20, 9, tzinfo=UTC)
+# The result conference was held: the cohorts here conclude before their period's last day.
+EARLY = "Resultatkonferensen är hållen."
 
 
 def org(name, kind="municipality"):
@@ -100,6 +103,7 @@ def conclude_all(cohort, now=DEC_2019):
         {p.id: services.Outcome(True) for p in cohort.participations if p.status == "active"},
         now=now,
         user_id=None,
+        early_reason=EARLY,
     )
     db.session.flush()
 
@@ -156,10 +160,12 @@ def test_concluding_needs_a_reason_for_each_participant_that_did_not_complete(ap
     fagersta = next(p for p in cohort.participations if p.organisation.name == "Fagersta")
     outcomes[fagersta.id] = services.Outcome(False, "")
     with pytest.raises(RuleViolation, match="Fagersta"):
-        services.conclude(db.session, cohort, outcomes, now=DEC_2019, user_id=None)
+        services.conclude(
+            db.session, cohort, outcomes, now=DEC_2019, user_id=None, early_reason=EARLY
+        )
     assert cohort.status == "running" and fagersta.status == "active"
     outcomes[fagersta.id] = services.Outcome(False, "Ny politisk ledning drog sig ur.")
-    services.conclude(db.session, cohort, outcomes, now=DEC_2019, user_id=None)
+    services.conclude(db.session, cohort, outcomes, now=DEC_2019, user_id=None, early_reason=EARLY)
     assert (fagersta.status, fagersta.status_reason) == (
         "not_completed",
         "Ny politisk ledning drog sig ur.",
@@ -606,6 +612,7 @@ def test_mentoring_after_completing_gives_the_title_modellkommun(app, ctx):
         {p.id: services.Outcome(True) for p in cohort.participations},
         now=now,
         user_id=None,
+        early_reason=EARLY,
     )
     # Askersund completed 2019 and mentored 2020; Nyköping mentored without having completed.
     assert [(t.organisation_id, t.title) for t in titles] == [(org("Askersund").id, "modellkommun")]
@@ -723,3 +730,47 @@ def test_a_copied_template_is_its_own_family_with_the_same_content(app, ctx):
         )
         == 1
     )
+
+
+def _kind_values(kind, **changes):
+    names = ("key", "name", "scope", "count", "offset_weeks", "interval_weeks", "duration_hours")
+    names += ("prepares_key", "audience", "description")
+    return {n: getattr(kind, n) for n in names} | changes
+
+
+def test_what_names_a_meeting_kind_follows_its_new_key_and_its_reminders_go_with_it(app, ctx):
+    template = services.current_template(db.session, "modellkommuner")
+    kind = next(k for k in template.meeting_kinds if k.key == "benchmarking")
+    reminders = {r.key for r in template.reminder_rules if r.meeting_kind_key == kind.key}
+    assert reminders, "the classic model reminds of its benchmarking meetings"
+    template = programme.save_meeting_kind(
+        db.session,
+        template,
+        key=None,
+        values=_kind_values(kind, key="prep", name="Förmöte", prepares_key="benchmarking"),
+        now=AUTUMN_2019,
+        user_id=None,
+    )
+    kind = next(k for k in template.meeting_kinds if k.key == "benchmarking")
+    renamed = programme.save_meeting_kind(
+        db.session,
+        template,
+        key="benchmarking",
+        values=_kind_values(kind, key="traff"),
+        now=AUTUMN_2019,
+        user_id=None,
+    )
+    db.session.flush()
+    assert {r.key for r in renamed.reminder_rules if r.meeting_kind_key == "traff"} == reminders
+    assert next(k for k in renamed.meeting_kinds if k.key == "prep").prepares_key == "traff"
+
+    programme.delete_meeting_kind(db.session, renamed, key="prep", now=AUTUMN_2019, user_id=None)
+    gone = programme.delete_meeting_kind(
+        db.session, renamed, key="traff", now=AUTUMN_2019, user_id=None
+    )
+    db.session.flush()
+    assert "traff" not in {k.key for k in gone.meeting_kinds}
+    assert not {r.key for r in gone.reminder_rules} & reminders
+    left = sa.select(sa.func.count()).select_from(ReminderRule)
+    left = left.where(ReminderRule.template_id == gone.id, ReminderRule.meeting_kind_key == "traff")
+    assert db.session.scalar(left) == 0

@@ -189,3 +189,67 @@ def test_text_that_looks_like_a_formula_is_exported_as_text_in_xlsx_and_csv():
     )
     text = to_csv(["a"], rows).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ";'+1;'-2;'@SUM(A1);12,5;" in text
+
+
+def test_registrations_attendance_and_pmi_export_the_swedish_excel_way(app):
+    """The registrations with their contacts, attendance by function per meeting, and
+    Plus – Minus – Intressant without names, as CSV for Swedish Excel and as XLSX."""
+    from datetime import timedelta
+
+    from modell.auth.models import User
+    from modell.meetings import after_meeting, invitations
+    from tests.test_meetings import group_meeting
+
+    with app.app_context():
+        cohort = start_demo()
+        meeting = group_meeting(cohort, "Botkyrka")
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
+        strategist = next(i for i in meeting.invitations if i.person.email == DEMO["participant"])
+        after = meeting.starts_at + timedelta(hours=8)
+        after_meeting.record_attendance(
+            db.session, meeting, {strategist.id}, now=after, user_id=None
+        )
+        user = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
+        after_meeting.save_pmi(
+            db.session, meeting, user, plus="Bra samtal", minus=None, interesting="Kvoter",
+            now=after,
+        )  # fmt: skip
+        db.session.commit()
+        cohort_id, title = cohort.id, meeting.title
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+
+    def csv_of(kind):
+        response = client.get(f"/arbete/omgang/{cohort_id}/export/{kind}.csv")
+        assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+
+    attendance = csv_of("attendance")
+    assert attendance[0] == [
+        "Organisation",
+        "Roll",
+        "Träff",
+        "Datum",
+        "Politiker",
+        "Chef",
+        "Strateg",
+    ]
+    botkyrka = [r for r in attendance if r[0] == "Botkyrka" and r[2] == title]
+    assert botkyrka and botkyrka[0][4:] == ["nej", "nej", "ja"]
+    pmi = csv_of("pmi")
+    assert pmi[0] == ["Träff", "Datum", "Plus", "Minus", "Intressant"]
+    assert [title, pmi[1][1], "Bra samtal", "", "Kvoter"] == pmi[1]
+    assert DEMO["participant"] not in str(pmi)
+    registrations = csv_of("registrations")
+    assert registrations[0][:3] == ["Organisation", "Mottagen", "Status"]
+    assert "Politiker – e-post" in registrations[0]
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/arbete/omgang/{cohort_id}/export/attendance.xlsx").data)
+    )
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "Organisation" and any(r[0] == "Botkyrka" for r in rows[1:])
+    # Staff only: the registrations hold contacts' e-mail addresses.
+    member = app.test_client()
+    login(member, DEMO["participant"])
+    assert member.get(f"/arbete/omgang/{cohort_id}/export/registrations.csv").status_code == 403

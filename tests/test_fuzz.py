@@ -161,7 +161,13 @@ AD = "admin"  # the one who sends a failed message again
 
 # endpoint -> how it is reached. Ids: see tests.test_access._ids and fuzz_ids below.
 FUZZ: dict[str, list[Case]] = {
-    "core.home": [Case(S, ["/"])],
+    "start.home": [Case(S, ["/"])],
+    "organisations.people": [Case(S, ["/organisationer/personer"])],
+    "start.accessibility": [Case(A, ["/tillganglighet"])],
+    "start.favicon": [Case(A, ["/favicon.ico"])],
+    "start.privacy": [Case(A, ["/personuppgifter"])],
+    "start.help": [Case(A, ["/hjalp"])],
+    "start.contact": [Case(A, ["/kontakt"])],
     "core.health": [Case(A, ["/healthz"])],
     "core.outbox": [Case(S, ["/utkorg"])],
     "core.outbox_message": [Case(S, ["/utkorg/{message}"])],

@@ -3,9 +3,12 @@ men, a chart that reads without colour, the CSV import that shows before it writ
 group's shared indicators side by side in a constant number of queries."""
 
 import io
+import math
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from modell.cohorts.models import Participation
@@ -72,6 +75,28 @@ def test_the_chart_tells_women_and_men_apart_without_colour(app, ctx):
     women, men = chart.series
     assert women.marker != men.marker and women.dash != men.dash
     assert chart.periods == ["2019", "2020"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda v: round(v, 3)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_chart_axis_is_ticked_at_round_numbers_that_hold_every_value(values):
+    chart = rules.chart([("Totalt", {str(2015 + n): v for n, v in enumerate(values)})], repr)
+    labels = [float(label) for _y, label in chart.ticks]
+    step = labels[1] - labels[0]
+    assert 3 <= len(labels) - 1 <= 6
+    assert labels[0] <= min(0.0, *values) and labels[-1] >= max(values)
+    # A step of 1, 2, 2.5 or 5 times a power of ten, every tick a whole number of steps.
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5, 10))
+    assert all(math.isclose(v / step, round(v / step), abs_tol=1e-6) for v in labels)
+    # No floating-point dust in what is printed ("0.30000000000000004").
+    assert all(len(label) <= 12 for _y, label in chart.ticks)
 
 
 def test_a_csv_file_is_shown_before_anything_is_written_and_a_bad_one_is_refused_whole(app):

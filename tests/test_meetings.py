@@ -69,6 +69,52 @@ def test_starting_the_2019_cohort_makes_kickoff_three_meetings_per_group_and_the
     assert services.generate_schedule(db.session, cohort, now=START) == []
 
 
+def test_the_proposed_schedule_avoids_weekends_holidays_christmas_and_july(app, ctx):
+    """Whatever day a cohort starts on, no meeting is proposed on a Saturday or Sunday, a
+    Swedish public holiday or midsummer eve, between 20 December and 6 January, or in July;
+    a cohort whose result conference would fall on Christmas Eve gets it after Epiphany."""
+    import holidays
+
+    from modell.meetings.workdays import is_meeting_day
+
+    assert not is_meeting_day(date(2026, 12, 24)) and not is_meeting_day(date(2027, 6, 25))
+    assert not is_meeting_day(date(2027, 7, 14)) and is_meeting_day(date(2027, 8, 2))
+    template = cohorts.current_template(db.session, "modellkommuner")
+    conference = next(k for k in template.meeting_kinds if k.key == "result_conference")
+    christmas_eve = date(2027, 12, 24)
+    starts = christmas_eve - timedelta(weeks=conference.offset_weeks)
+    swedish = holidays.country_holidays("SE", years=range(2026, 2030))
+    for n, first_day in enumerate(
+        [starts, *(starts + timedelta(days=9 * i) for i in range(1, 12))]
+    ):
+        cohort = cohorts.create_cohort(
+            db.session, now=START, user_id=None, name=f"Schema {n}", template=template,
+            starts_on=first_day, registration_deadline=None,
+        )  # fmt: skip
+        db.session.flush()
+        meetings = services.generate_schedule(db.session, cohort, now=START)
+        days = [to_local(m.starts_at).date() for m in meetings if m.starts_at]
+        assert days, first_day
+        for day in days:
+            if day == first_day:
+                continue  # the kickoff is on the day the coordinator chose
+            assert day.weekday() < 5 and day not in swedish and day.month != 7, (first_day, day)
+            assert not (day.month == 12 and day.day >= 20) and not (day.month == 1 and day.day <= 6)
+        if n == 0:  # no end date: after Epiphany
+            (moved,) = [m for m in meetings if m.kind.key == "result_conference"]
+            assert to_local(moved.starts_at).date() == date(2028, 1, 7)
+    # A cohort that ends on 15 December 2027 has its result conference before the end.
+    ending = cohorts.create_cohort(
+        db.session, now=START, user_id=None, name="Schema med slut", template=template,
+        starts_on=starts, ends_on=date(2027, 12, 15), registration_deadline=None,
+    )  # fmt: skip
+    db.session.flush()
+    made = services.generate_schedule(db.session, ending, now=START)
+    (conference,) = [m for m in made if m.kind.key == "result_conference"]
+    assert to_local(conference.starts_at).date() == date(2027, 12, 15)  # a Wednesday
+    assert all(to_local(m.starts_at).date() <= date(2027, 12, 15) for m in made if m.starts_at)
+
+
 def test_a_group_formed_after_the_start_gets_its_meetings_and_nothing_else_changes(app, ctx):
     cohort = start_demo()
     before = {
@@ -163,6 +209,10 @@ def test_the_invitation_arrives_with_a_calendar_entry_and_updates_keep_its_uid(m
         assert set(by_to) == invited | leads
         body = by_to["mentor@uppsala.example.org"].get_body(("plain",)).get_content()
         assert f"http://127.0.0.1/moten/{meeting.id}" in body  # where to answer
+        # The time as Språkrådet writes it, not "2019-03-14 10:00–16:00".
+        from modell.core import dates
+
+        assert f"När: {dates.span(meeting.starts_at, meeting.ends_at, 'sv')}" in body
         first = calendar_of(by_to["mentor@uppsala.example.org"])
         assert str(first["method"]) == "REQUEST"
         event = only_event(first)
@@ -196,6 +246,9 @@ def test_the_invitation_arrives_with_a_calendar_entry_and_updates_keep_its_uid(m
         assert (str(event["uid"]), int(event["sequence"])) == (uid, 1)
         assert to_local(event.decoded("dtstart")).hour == 13
         assert str(event["location"]) == "Stadshuset, Botkyrka"
+        # The entry leads back to the meeting at the address the app is served on.
+        assert str(event["url"]) == f"http://127.0.0.1/moten/{meeting.id}"
+        assert f"http://127.0.0.1/moten/{meeting.id}" in str(event["description"])
 
         services.cancel_meeting(
             db.session,
@@ -320,6 +373,10 @@ def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(a
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     cal = icalendar.Calendar.from_ical(response.data)
     assert [str(e["uid"]) for e in cal.walk("VEVENT")] == [mine.ical_uid]
+    (event,) = cal.walk("VEVENT")
+    if mine.agenda:
+        assert mine.agenda.strip() in str(event["description"])
+    assert str(event["url"]).endswith(f"/moten/{mine.id}")
     newer = services.renew_feed(db.session, user, now=START)
     db.session.commit()
     assert client.get(f"/moten/kalender/{token}.ics").status_code == 404
@@ -497,3 +554,46 @@ def test_the_copy_goes_to_the_cohorts_project_lead_when_one_is_named(app):
         cohort = db.session.get(Cohort, cohort_id)
         assert everyone == {DEMO["coordinator"]}
         assert invitations.project_lead_emails(db.session, cohort) == [DEMO["admin"]]
+
+
+def test_the_cohort_calendar_shows_the_coming_meetings_first_and_filters(app):
+    """Coming meetings first, soonest first, then the earlier ones, latest first; a member
+    can keep only its organisation's meetings, anyone only those with something late."""
+    with app.app_context():
+        cohort = start_demo()
+        db.session.commit()
+        cohort_id = cohort.id
+        meetings = services.meetings_of(db.session, cohort=cohort)
+        dated = sorted((m for m in meetings if m.starts_at), key=lambda m: m.starts_at)
+        middle = dated[len(dated) // 2].starts_at
+        checklists = {m.id: services.checklist(m, to_local(middle).date()) for m in meetings}
+        coming, earlier = services.calendar_order(meetings, checklists, now=middle)
+        assert all(m.starts_at >= middle for m in coming if m.starts_at)
+        assert [m.starts_at for m in coming if m.starts_at] == sorted(
+            m.starts_at for m in coming if m.starts_at
+        )
+        assert [m.starts_at for m in earlier] == sorted(
+            (m.starts_at for m in earlier), reverse=True
+        )
+        assert len(coming) + len(earlier) == len(meetings)
+        late, _ = services.calendar_order(
+            meetings, checklists, now=dated[0].starts_at, only_late=True
+        )
+        assert all(any(i.late for i in checklists[m.id]) for m in late)
+        botkyrka = db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.name == "Botkyrka")
+        )
+        mine, _ = services.calendar_order(meetings, checklists, now=START, organisation_id=botkyrka)
+        assert mine and all(
+            m.group is None or any(p.organisation_id == botkyrka for p in m.group.participations)
+            for m in mine
+        )
+    app.config["CLOCK"] = lambda: middle
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    page = client.get(f"/moten/omgang/{cohort_id}").get_data(True)
+    assert page.index("Kommande träffar") < page.index("Tidigare träffar")
+    member = app.test_client()
+    login(member, DEMO["participant"])
+    assert 'name="mina"' in member.get(f"/moten/omgang/{cohort_id}").get_data(True)
+    assert member.get(f"/moten/omgang/{cohort_id}?mina=1&forsenat=1").status_code == 200

@@ -5,6 +5,7 @@ and then every named contact is invited to one."""
 import re
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from modell.auth.models import User
@@ -12,6 +13,7 @@ from modell.cohorts import public
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import InterestRegistration, PendingRegistration
 from modell.core import worker
+from modell.core.errors import RuleViolation
 from modell.core.models import OutboxMessage
 from modell.core.types import utcnow
 from modell.extensions import db
@@ -126,27 +128,160 @@ def test_a_registration_counts_once_confirmed_and_the_contacts_get_accounts_once
             ("Fagersta", "strategist"),
         }
         assert all(u.password_hash is None for u in users)
+        # The invitations say what they come with: the organisation, the cohort, the function.
+        politician = mails("invitation", recipient="petra@fagersta.example.org")[0].body_text
+        assert "Fagersta har antagits till Modellkommuner 2027" in politician
+        assert "som dess politiker" in politician
+        # The sender learns the decision at the confirmed address.
+        (told,) = mails("registration_decided")
+        assert told.recipient == "sam@fagersta.example.org"
+        assert "SKR har antagit intresseanmälan från Fagersta" in told.body_text
 
 
-def test_an_organisation_the_register_lacks_is_added_when_confirmed(app):
-    cohort_id = open_cohort(app)
-    visitor = app.test_client()
-    form = answers(
-        organisation="", new_name="Norra Bergslagens kommunförbund", new_kind="federation"
-    )
+NEW_NAME = "Norra Bergslagens kommunförbund"
+
+
+def send_and_confirm(app, visitor, cohort_id: int, form: dict) -> int:
+    """The public form sent and its link followed: the registration's id."""
     assert post_form(visitor, f"/omgangar/{cohort_id}/intresse", form).status_code == 302
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(Organisation).where(Organisation.name == "Norra Bergslagens kommunförbund")
-        ) is None  # fmt: skip
-        link = link_in(mails("confirmation")[0])
+        link = link_in(mails("confirmation")[-1])
     page = visitor.get(link)
-    visitor.post(link, data={"csrf_token": csrf_from(page.get_data(True))})
+    assert (
+        visitor.post(link, data={"csrf_token": csrf_from(page.get_data(True))}).status_code == 302
+    )
     with app.app_context():
-        org = db.session.scalar(
-            sa.select(Organisation).where(Organisation.name == "Norra Bergslagens kommunförbund")
+        return db.session.scalar(
+            sa.select(InterestRegistration.id)
+            .where(InterestRegistration.cohort_id == cohort_id)
+            .order_by(InterestRegistration.id.desc())
+            .limit(1)
         )
-        assert org.kind == "federation"
+
+
+SHOWN = ("list", "picker", "export", "typed")
+
+
+def register_shows(app, client, text: str) -> dict[str, bool]:
+    """Where an organisation's name shows: the list, the picker, the export, a typed name."""
+    from modell.organisations.services import one_organisation_called
+
+    with app.app_context():
+        typed = one_organisation_called(db.session, text)[0] is not None
+    client.get("/omgangar/")  # the flashed notes of a decision name it: shown here
+    return {
+        "list": text in client.get("/organisationer/?q=Bergslagen").get_data(True),
+        "picker": text in client.get("/konto/bjud-in").get_data(True),
+        "export": text in client.get("/omgangar/organisationer.csv").data.decode("utf-8-sig"),
+        "typed": typed,
+    }
+
+
+def test_a_new_organisation_enters_the_register_only_when_skr_accepts_it(app):
+    """A stranger's confirmed address adds nothing to SKR's register: the organisation named
+    on the form waits, unseen in lists, pickers and exports, until its registration is
+    accepted."""
+    cohort_id = open_cohort(app)
+    form = answers(organisation="", new_name=NEW_NAME, new_kind="federation")
+    visitor = app.test_client()
+    assert post_form(visitor, f"/omgangar/{cohort_id}/intresse", form).status_code == 302
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(Organisation).where(Organisation.name == NEW_NAME)) is None
+        )
+    registration_id = send_and_confirm(app, app.test_client(), cohort_id, form)
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    with app.app_context():
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.name == NEW_NAME))
+        assert (org.kind, org.proposed) == ("federation", True)
+    assert register_shows(app, coordinator, NEW_NAME) == dict.fromkeys(SHOWN, False)
+    # SKR sees what it decides: the registration names the proposed organisation as new.
+    page = coordinator.get(f"/omgangar/anmalningar/{registration_id}").get_data(True)
+    assert NEW_NAME in page and "Ny organisation" in page
+    url = f"/omgangar/anmalningar/{registration_id}"
+    assert post_form(coordinator, url, {"decision": "accept"}, url).status_code == 302
+    assert register_shows(app, coordinator, NEW_NAME) == dict.fromkeys(SHOWN, True)
+
+
+def test_a_declined_registration_is_told_to_its_sender_with_the_reason(app):
+    cohort_id = open_cohort(app)
+    form = answers(organisation="", new_name=NEW_NAME, new_kind="federation")
+    registration_id = send_and_confirm(app, app.test_client(), cohort_id, form)
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    url = f"/omgangar/anmalningar/{registration_id}"
+    reason = "Förbundet är inte en huvudman för verksamhet."
+    decided = post_form(coordinator, url, {"decision": "decline", "reason": reason}, url)
+    assert decided.status_code == 302
+    with app.app_context():
+        (told,) = mails("registration_decided")
+        assert told.recipient == "sam@fagersta.example.org"
+        assert "avböjt" in told.subject + told.body_text and reason in told.body_text
+        assert mails("invitation") == []
+        # Declined, the proposal stays out of the register.
+        assert db.session.scalar(
+            sa.select(Organisation.proposed).where(Organisation.name == NEW_NAME)
+        )  # fmt: skip
+    assert register_shows(app, coordinator, NEW_NAME) == dict.fromkeys(SHOWN, False)
+
+
+def test_a_registration_sent_on_the_last_day_counts_when_confirmed_the_next_morning(app):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    cohort_id = open_cohort(app)
+    stockholm = ZoneInfo("Europe/Stockholm")
+    with app.app_context():
+        cohort = db.session.get(cohorts.Cohort, cohort_id)
+        deadline = cohort.registration_deadline
+        late_evening = datetime.combine(deadline, datetime.min.time(), stockholm).replace(
+            hour=23, minute=50
+        )
+        data = public._data_from_json(
+            {
+                "decision_date": "2026-05-20",
+                "decision_body": "Kommunfullmäktige",
+                "decision_reference": None,
+                "cemr_signed": True,
+                "contacts": [
+                    {"function": f, "name": f.title(), "email": f"{f}@fagersta.example.org"}
+                    for f in ("politician", "manager", "strategist")
+                ],
+                "mentor_commitment": True,
+            }
+        )
+        fagersta = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Fagersta"))
+        pending = public.start(
+            db.session,
+            cohort,
+            organisation=fagersta,
+            new_name=None,
+            new_kind=None,
+            data=data,
+            submitter_email="sam@fagersta.example.org",
+            now=late_evening,
+        )
+        db.session.commit()
+        token = link_in(mails("confirmation")[0]).rsplit("/", 1)[1]
+        next_morning = late_evening + timedelta(hours=8)
+        registration = public.confirm(db.session, token, now=next_morning)
+        db.session.commit()
+        assert registration.status == "submitted"
+        assert registration.submitted_on == deadline
+        assert pending.confirmed_at is not None
+        # A registration sent the day after the deadline is refused as before.
+        with pytest.raises(RuleViolation):
+            public.start(
+                db.session,
+                cohort,
+                organisation=fagersta,
+                new_name=None,
+                new_kind=None,
+                data=data,
+                submitter_email="sam@fagersta.example.org",
+                now=next_morning,
+            )
 
 
 def test_bad_answers_are_shown_beside_their_fields_and_nothing_is_kept(app):
@@ -171,6 +306,8 @@ def test_bad_answers_are_shown_beside_their_fields_and_nothing_is_kept(app):
             "Åre finns i registret",
         ),
         (answers(submitter_email="inte-en-adress"), "submitter_email-error"),
+        # The summary names a contact's field fully: three fields are called "E-postadress".
+        (answers(manager_email="chef-at-fagersta"), ">Chef – e-postadress: "),
         (answers(mentor_commitment=None), "mentor_commitment-error"),
     ]
     for form, shown in cases:
@@ -217,10 +354,13 @@ def test_the_public_form_is_rate_limited_per_address(make_app):
     cohort_id = open_cohort(app)
     visitor = app.test_client()
     url = f"/omgangar/{cohort_id}/intresse"
-    codes = [
-        post_form(visitor, url, answers(organisation="Fagerstad")).status_code for _ in range(3)
-    ]
-    assert codes == [200, 200, 429]
+    responses = [post_form(visitor, url, answers(organisation="Fagerstad")) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    # Refused, the form comes back with what was written and says when to send it again.
+    page = responses[2].get_data(as_text=True)
+    assert "Nothing was sent" not in page and "Inget skickades" in page
+    assert 'value="Fagerstad"' in page and "sam@fagersta.example.org" in page
+    assert 0 < int(responses[2].headers["Retry-After"]) <= 3601
 
 
 def test_a_closed_cohort_takes_no_registrations(app):
@@ -278,3 +418,21 @@ def test_skr_sees_where_a_registration_came_from_and_is_warned_of_existing_accou
     accepted = post_form(coordinator, url, {"decision": "accept"})
     notes = coordinator.get(accepted.location).get_data(True)
     assert "a@x.example.se är angiven för mer än en funktion" in notes
+
+
+def test_a_declined_registration_does_not_lock_the_organisation_out(app):
+    """A stranger registers Fagersta and SKR declines it: Fagersta's own registration is
+    taken all the same, and SKR decides it afresh."""
+    cohort_id = open_cohort(app)
+    stranger = answers(submitter_email="stranger@evil.example")
+    first = send_and_confirm(app, app.test_client(), cohort_id, stranger)
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    url = f"/omgangar/anmalningar/{first}"
+    post_form(coordinator, url, {"decision": "decline", "reason": "Okänd avsändare"}, url)
+    again = send_and_confirm(app, app.test_client(), cohort_id, answers())
+    assert again == first  # the same organisation's registration, submitted anew
+    with app.app_context():
+        registration = db.session.get(InterestRegistration, again)
+        assert registration.status == "submitted"
+        assert registration.decision_reason is None and registration.decided_at is None

@@ -63,14 +63,14 @@ def _safe_next(target: str | None) -> str:
             and not target.startswith("//")
         ):
             return target
-    return url_for("core.home")
+    return url_for("start.home")
 
 
 @bp.route("/logga-in", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("start.home"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -195,7 +195,7 @@ def change_password():
                 ),
                 "success",
             )
-            return redirect(url_for("core.home"))
+            return redirect(url_for("start.home"))
     return render_template("auth/change_password.html", form=form)
 
 

@@ -385,6 +385,7 @@ def invite_user(
     secret_key: str,
     send_mail: bool = True,
     person: Person | None = None,
+    cohort=None,
 ) -> tuple[User, str]:
     """Create the account and mail a link where the invited person chooses a password.
     Returns the user and the link; the link is for the invited person only (the CLI prints
@@ -434,6 +435,9 @@ def invite_user(
             subject=_l("You are invited to Modell"),
             link=link,
             inviter=invited_by,
+            person=session.get(Person, person_id) if person_id else None,
+            cohort=cohort,
+            function_labels=FUNCTION_LABELS,
         )
     audit.record(
         session,
@@ -615,6 +619,7 @@ def _contacts_invited(registration, *, session: Session, now: datetime, user_id:
             county_code=None,
             secret_key=current_app.config["SECRET_KEY"],
             person=person,
+            cohort=registration.cohort,
         )
 
 

@@ -108,6 +108,11 @@ class StatusForm(VersionedForm):
 class ConcludeForm(VersionedForm):
     """The outcome of each participation is read from fields named per participation."""
 
+    early_reason = TextAreaField(
+        _l("Why the cohort is concluded before its period ends"),
+        validators=[Optional(), Length(max=2000)],
+    )
+
 
 FEE_PAYER_LABELS = {
     "own": _l("The organisation itself"),
@@ -142,6 +147,12 @@ def organisation_input(label, **kwargs) -> StringField:
 
 
 class RegistrationForm(Form):
+    FIELD_GROUPS = {
+        "politician_": FUNCTION_LABELS["politician"],
+        "manager_": FUNCTION_LABELS["manager"],
+        "strategist_": FUNCTION_LABELS["strategist"],
+        "extra_": _l("Another contact"),
+    }
     organisation = organisation_input(
         _l("Organisation"),
         description=_l(

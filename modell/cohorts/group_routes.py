@@ -3,6 +3,7 @@ pool and the suggested grouping."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from modell.cohorts import bp, groups, services
@@ -24,7 +25,7 @@ from modell.core.access import require_staff, require_view
 from modell.core.clock import now
 from modell.core.errors import NeedsConfirmation, RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
-from modell.core.web import apply_change
+from modell.core.web import Confirmation, apply_change, confirm_first
 from modell.extensions import db
 from modell.organisations.models import Organisation
 from modell.organisations.services import (
@@ -232,8 +233,26 @@ def edit_group(group_id: int):
     return _save_group_view(cohort_or_404(group.cohort_id), group)
 
 
+def _dissolving(group_id: int):
+    group = db.get_or_404(Group, group_id)
+    require_staff()
+    return Confirmation(
+        question=_("Dissolve the group %(name)s?", name=group.name),
+        consequences=[
+            ngettext(
+                "Its %(num)d organisation is left without a group, to be placed again.",
+                "Its %(num)d organisations are left without a group, to be placed again.",
+                len(group.participations),
+            )
+        ],
+        button=_("Dissolve the group"),
+        danger=True,
+    )
+
+
 @bp.route("/grupper/<int:group_id>/ta-bort", methods=["POST"])
 @login_required
+@confirm_first(_dissolving)
 def delete_group(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_staff()

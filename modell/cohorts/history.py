@@ -19,9 +19,10 @@ from modell.cohorts.models import (
     Participation,
 )
 from modell.cohorts.services import TITLE_LABELS
-from modell.core.spreadsheets import to_csv, to_xlsx
+from modell.core.spreadsheets import CSV_MIME, add_sheet, to_csv, to_xlsx
 from modell.core.text import swedish_key
 from modell.organisations.models import KIND_LABELS, Organisation
+from modell.organisations.services import IN_REGISTER
 
 ORGANISATION_HEADINGS = ["Organisation", "SCB-kod", "Typ", "Län", "Titel", "Omgångar"]
 STATUS_WORDS = {"completed": "fullföljt", "not_completed": "ej fullföljt", "withdrawn": "avbrutet"}
@@ -32,7 +33,7 @@ def organisations_table(session: Session) -> list[list]:
     """Every organisation of the register, the Swedish way sorted, with its title and its
     cohorts ("Modellkommuner 2017–2018 (benchmarking, fullföljt)"), oldest first."""
     organisations = session.scalars(
-        sa.select(Organisation).options(selectinload(Organisation.county))
+        sa.select(Organisation).where(IN_REGISTER).options(selectinload(Organisation.county))
     ).all()
     titles = {
         organisation_id: title
@@ -76,13 +77,43 @@ def export_organisations(session: Session, fmt: str) -> tuple[bytes, str, str]:
             ("organisationer.xlsx"),
         )
     if fmt == "csv":
-        return to_csv(ORGANISATION_HEADINGS, rows), "text/csv; charset=utf-8", "organisationer.csv"
+        return to_csv(ORGANISATION_HEADINGS, rows), CSV_MIME, "organisationer.csv"
     raise ValueError(f"unknown format {fmt!r}")
 
 
+# What each column of the import takes, with an example, for the template's second sheet. In
+# Swedish, as the headings are: the file is a machine format.
+TEMPLATE_GUIDE = [
+    ["Kolumn", "Vad den tar", "Exempel"],
+    ["Organisation", "Organisationens namn, som i registret (krävs).", "Hudiksvall"],
+    ["SCB-kod", "Kommun- eller länskod (valfri; matchar säkrast).", "2184"],
+    ["Roll", "benchmarking, mentor eller stöd (krävs).", "benchmarking"],
+    ["Grupp", "Valfri beteckning; rader med samma beteckning blir en grupp (krävs).", "A"],
+    ["Fullföljt", "ja eller nej, för en avslutad omgång (valfri).", "ja"],
+    ["Orsak", "Varför, när Fullföljt är nej.", ""],
+    [
+        "Typ",
+        "Organisationens typ, för en organisation som inte finns i registret: den läggs då "
+        "till (valfri).",
+        "Kommunförbund",
+    ],
+    [],
+    ["Exempel på en grupp (skriv raderna på bladet Omgång, inte här):"],
+    list(TEMPLATE_HEADINGS),
+    ["Hudiksvall", "2184", "benchmarking", "A", "ja", "", ""],
+    ["Nordanstig", "2132", "benchmarking", "A", "nej", "Valet 2018", ""],
+    ["Region Gävleborg", "21", "mentor", "A", "ja", "", ""],
+    ["Hälsingerådet", "", "stöd", "A", "ja", "", "Kommunförbund"],
+]
+
+
 def import_template(fmt: str) -> tuple[bytes, str, str]:
-    """The empty file to fill in for a cohort import: the headings only."""
+    """The file to fill in for a cohort import: the headings on the first sheet, and in a
+    workbook a second sheet that says what each column takes, with an example group. The CSV
+    is the headings only (the import page says the rest): an example row there would be
+    imported."""
     headings = list(TEMPLATE_HEADINGS)
     if fmt == "xlsx":
-        return to_xlsx(headings, [], title="Omgång"), XLSX_MIME, "omgang-mall.xlsx"
-    return to_csv(headings, []), "text/csv; charset=utf-8", "omgang-mall.csv"
+        book = to_xlsx(headings, [], title="Omgång")
+        return add_sheet(book, TEMPLATE_GUIDE, title="Instruktioner"), XLSX_MIME, "omgang-mall.xlsx"
+    return to_csv(headings, []), CSV_MIME, "omgang-mall.csv"

@@ -35,6 +35,7 @@ from modell.core.errors import RuleViolation
 from modell.core.spreadsheets import normal, read_table, shorten
 from modell.core.text import has_control_characters
 from modell.organisations.models import KIND_LABELS, ORGANISATION_KINDS, Organisation
+from modell.organisations.services import IN_REGISTER
 
 MAX_ROWS = 2_000  # every municipality, region and agency, with room to spare
 MAX_BYTES = 2 * 1024 * 1024
@@ -177,7 +178,7 @@ def read_cohort_file(
     if len(content) > MAX_BYTES:
         plan.error(0, None, _l("The file is larger than 2 MB: is it the right one?"))
         return plan
-    table = read_table(content, max_rows=MAX_ROWS)
+    table = read_table(content, max_rows=MAX_ROWS, wants=("organisation", "organization"))
     plan.kind = table.kind
     if table.problem:
         plan.error(0, None, table.problem)
@@ -287,7 +288,7 @@ class _Register:
     """The organisations of the register, read once, looked up as the rules say."""
 
     def __init__(self, session: Session):
-        self.all = session.scalars(sa.select(Organisation)).all()
+        self.all = session.scalars(sa.select(Organisation).where(IN_REGISTER)).all()
         self.by_code: dict[str, list[Organisation]] = defaultdict(list)
         self.by_name: dict[str, list[Organisation]] = defaultdict(list)
         for org in self.all:
@@ -545,7 +546,7 @@ def import_cohort(
             support={s: mentor for s in by_role["support"]} if mentor else None,
             name=label,
             basis="other",
-            exception_reason=str(_l("Imported from a file.")),
+            exception_reason=str(_l("The group is imported from a file as it was formed.")),
         )
     session.flush()
     cohort.status = "running" if cohort.is_history else "forming"

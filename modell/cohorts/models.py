@@ -215,6 +215,8 @@ class Cohort(db.Model):
     project_lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it was concluded before its period ended (shown with the period).
+    early_reason: Mapped[str | None] = mapped_column(sa.Text)
     # A cohort recorded after it took place (SKR's history): no meetings, mail or reminders.
     is_history: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(default=1)

@@ -288,6 +288,14 @@ def save_meeting_kind(
         template.meeting_kinds.append(kind)
     else:
         kind = kind_with(template, key)
+        if new_key != key:
+            # What names the kind by its key follows it: the kinds it prepares, its reminders.
+            for other in template.meeting_kinds:
+                if other.prepares_key == key:
+                    other.prepares_key = new_key
+            for rule in template.reminder_rules:
+                if rule.meeting_kind_key == key:
+                    rule.meeting_kind_key = new_key
     for f, v in values.items():
         setattr(kind, f, v)
     audit.record(
@@ -321,6 +329,10 @@ def delete_meeting_kind(
     if any(k.prepares_key == key for k in template.meeting_kinds):
         raise RuleViolation(_l("Another meeting kind prepares this one: change that first."))
     template.meeting_kinds.remove(kind)
+    # Its reminders go with it: there are no meetings of the kind left to remind of.
+    rules = [r for r in template.reminder_rules if r.meeting_kind_key == key]
+    for rule in rules:
+        template.reminder_rules.remove(rule)
     audit.record(
         session,
         now=now,
@@ -328,6 +340,7 @@ def delete_meeting_kind(
         action="template_meeting_kind_deleted",
         obj=template,
         key=key,
+        reminders=[r.key for r in rules],
     )
     return template
 
@@ -438,7 +451,7 @@ def rule_timing(rule: ReminderRule, kind_name: str) -> str:
         )
     else:
         when = _("on the day of each %(kind)s", kind=kind_name)
-    return _("%(when)s, at %(hour)02d.00", when=when, hour=rule.send_hour)
+    return _("%(when)s, at %(hour)02d:00", when=when, hour=rule.send_hour)
 
 
 def cohorts_using(session: Session, template: ProgrammeTemplate) -> list[Cohort]:

@@ -116,7 +116,7 @@ def start(
             )
     else:
         existing = applications.registration_for(session, cohort, organisation.id)
-        if existing is not None and existing.status != "withdrawn":
+        if existing is not None and existing.status not in applications.REGISTERABLE_AGAIN:
             raise RuleViolation(
                 _l(
                     "%(name)s has already registered interest in this cohort. Contact SKR if "
@@ -174,15 +174,15 @@ def confirm(session: Session, token: str, *, now: datetime) -> InterestRegistrat
     pending = pending_for(session, token, now=now)
     organisation = pending.organisation
     if organisation is None:
-        same = [
-            o
-            for o in organisations_called(session, [pending.new_name])[pending.new_name]
-            if o.kind == pending.new_kind
-        ]
+        # Proposed, not registered: it enters the register when SKR accepts (a stranger's
+        # confirmed e-mail address adds nothing to SKR's list). The same name proposed again
+        # is the same proposal.
+        called = organisations_called(session, [pending.new_name], proposed=True)
+        same = [o for o in called[pending.new_name] if o.kind == pending.new_kind]
         organisation = same[0] if same else None
         if organisation is None:
             organisation = Organisation(
-                name=pending.new_name, kind=pending.new_kind, created_at=now
+                name=pending.new_name, kind=pending.new_kind, created_at=now, proposed=True
             )
             session.add(organisation)
             session.flush()
@@ -193,6 +193,7 @@ def confirm(session: Session, token: str, *, now: datetime) -> InterestRegistrat
         _data_from_json(pending.data),
         now=now,
         user_id=None,
+        sent_at=pending.created_at,
     )
     # Claimed with a conditional UPDATE: two clicks on the same link submit once.
     done = session.execute(
@@ -211,6 +212,50 @@ def confirm(session: Session, token: str, *, now: datetime) -> InterestRegistrat
         submitter=pending.submitter_email,
     )
     return registration
+
+
+def _decision_mailed(registration: InterestRegistration, *, session: Session, now: datetime, **_):
+    """SKR decided: whoever sent the registration is told, with the reason of a refusal. The
+    public form's sender at the confirmed address, in Swedish; a member who sent it from the
+    app, in their language. A coordinator who entered it on an organisation's behalf is not
+    mailed about their own decision."""
+    from modell.auth.models import User  # auth builds on cohorts' neighbours: import late
+
+    pending = session.scalar(
+        sa.select(PendingRegistration).where(PendingRegistration.registration_id == registration.id)
+    )
+    if pending is not None:
+        to, locale = pending.submitter_email, "sv"
+    else:
+        sender = session.get(User, registration.submitted_by_id or 0)
+        if sender is None or not sender.active or sender.role != "member":
+            return
+        to, locale = sender.email, sender.locale or "sv"
+    accepted = registration.status == "accepted"
+    with force_locale(locale):
+        context = {"registration": registration, "accepted": accepted}
+        text = render_template("emails/registration_decided.txt", **context)
+        html = render_template("emails/registration_decided.html", **context)
+        subject = (
+            _l(
+                "%(organisation)s is accepted to %(cohort)s",
+                organisation=registration.organisation.name,
+                cohort=registration.cohort.name,
+            )
+            if accepted
+            else _l(
+                "The interest registration for %(cohort)s is declined",
+                cohort=registration.cohort.name,
+            )
+        )
+        subject = str(subject)
+    mail.queue(
+        session, now=now, kind="registration_decided", to=to, subject=subject, text=text, html=html
+    )
+
+
+def connect_signals() -> None:
+    applications.registration_decided.connect(_decision_mailed, weak=False)
 
 
 def expire(session: Session, now: datetime, config) -> int:

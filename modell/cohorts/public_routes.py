@@ -1,8 +1,12 @@
 """The pages for people without an account: the open cohorts, the interest registration and
 its confirmation. Thin: read, ask the services, render."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+import math
+import time
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from modell.cohorts import bp, public
 from modell.cohorts import registrations as applications
@@ -25,8 +29,42 @@ def open_cohorts():
     )
 
 
+def _form_page(form, cohort: Cohort):
+    return render_template(
+        "cohorts/public_register.html",
+        form=form,
+        cohort=cohort,
+        organisation_picks=organisation_picks(db.session),
+        organisation_list=ORGANISATION_LIST,
+        hours=public.PENDING_HOURS,
+    )
+
+
+def _too_many(limit):
+    """Over the limit: the form again with everything the sender wrote, and when to send it
+    (not a bare error page that loses a long form)."""
+    cohort = db.session.get(Cohort, request.view_args.get("cohort_id", 0))
+    if cohort is None:
+        return None  # the usual 429 page
+    form = PublicRegistrationForm()
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    minutes = math.ceil(seconds / 60)
+    form.form_errors.append(
+        ngettext(
+            "Too many interest registrations have been sent from your network. Nothing was "
+            "sent, but what you wrote is still here: send it again in %(num)d minute.",
+            "Too many interest registrations have been sent from your network. Nothing was "
+            "sent, but what you wrote is still here: send it again in %(num)d minutes.",
+            minutes,
+        )
+    )
+    return make_response(_form_page(form, cohort), 429, {"Retry-After": str(seconds)})
+
+
 @bp.route("/<int:cohort_id>/intresse", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"], on_breach=_too_many
+)
 @rescuable
 def public_register(cohort_id: int):
     """Register interest without an account; it counts once the e-mail is confirmed."""
@@ -55,14 +93,7 @@ def public_register(cohort_id: int):
             except RuleViolation as error:
                 db.session.rollback()
                 add_error(form, error.message, error.field)
-    return render_template(
-        "cohorts/public_register.html",
-        form=form,
-        cohort=cohort,
-        organisation_picks=organisation_picks(db.session),
-        organisation_list=ORGANISATION_LIST,
-        hours=public.PENDING_HOURS,
-    )
+    return _form_page(form, cohort)
 
 
 @bp.route("/<int:cohort_id>/intresse/skickad")

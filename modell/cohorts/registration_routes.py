@@ -21,7 +21,7 @@ from modell.core.access import may_change, may_view, require_change, require_sta
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation
 from modell.core.forms import add_error
-from modell.core.web import apply_change, rescuable
+from modell.core.web import Confirmation, apply_change, confirm_first, page_number, rescuable
 from modell.extensions import db
 from modell.organisations.forms import chosen_organisation
 from modell.organisations.models import FUNCTION_LABELS, Organisation
@@ -83,7 +83,7 @@ def register(cohort_id: int):
     else:
         del form.organisation
         existing = applications.registration_for(db.session, cohort, current_user.organisation_id)
-        if existing is not None and existing.status != "withdrawn":
+        if existing is not None and existing.status not in applications.REGISTERABLE_AGAIN:
             return redirect(url_for("cohorts.registration", registration_id=existing.id))
     if form.validate_on_submit():
         if staff:
@@ -167,8 +167,24 @@ def edit_registration(registration_id: int):
     )
 
 
+def _withdrawing(registration_id: int):
+    registration = db.get_or_404(InterestRegistration, registration_id)
+    require_change(registration)
+    return Confirmation(
+        question=_(
+            "Withdraw the interest registration of %(name)s?", name=registration.organisation.name
+        ),
+        consequences=[
+            _("SKR will not decide it. You may register again while the cohort is open.")
+        ],
+        button=_("Withdraw the registration"),
+        danger=True,
+    )
+
+
 @bp.route("/anmalningar/<int:registration_id>/aterkalla", methods=["POST"])
 @login_required
+@confirm_first(_withdrawing)
 def withdraw_registration(registration_id: int):
     registration = db.get_or_404(InterestRegistration, registration_id)
     require_change(registration)
@@ -181,6 +197,9 @@ def withdraw_registration(registration_id: int):
     return redirect(url_for("cohorts.registration", registration_id=registration_id))
 
 
+REGISTRATIONS_PAGE = 50
+
+
 @bp.route("/<int:cohort_id>/anmalningar")
 @login_required
 def registrations(cohort_id: int):
@@ -191,10 +210,25 @@ def registrations(cohort_id: int):
     ]
     if not current_user.is_staff and not visible:
         abort(403)
+    shown = applications.sift(
+        visible,
+        q=request.args.get("q", ""),
+        status=request.args.get("status", ""),
+        sort=request.args.get("sortera", ""),
+    )
+    per_page = REGISTRATIONS_PAGE
+    page = min(page_number(), max(1, -(-len(shown) // per_page)))
     return render_template(
         "cohorts/registrations.html",
         cohort=cohort,
         registrations=visible,
+        shown=shown[(page - 1) * per_page : page * per_page],
+        matching=len(shown),
+        page=page,
+        pages=max(1, -(-len(shown) // per_page)),
+        q=request.args.get("q", "").strip(),
+        status=request.args.get("status", ""),
+        sort=request.args.get("sortera", ""),
         fee_labels=FEE_PAYER_LABELS,
         **page_labels(),
     )

@@ -24,8 +24,11 @@ from modell.core.errors import (
 from modell.core.timeutil import in_range, to_local
 from modell.organisations.models import CORE_FUNCTIONS, FUNCTIONS, Organisation
 
+_signals = Namespace()
 # Sent when SKR accepts a registration: auth invites the named contacts to accounts.
-registration_accepted = Namespace().signal("registration-accepted")
+registration_accepted = _signals.signal("registration-accepted")
+# Sent when SKR decides a registration either way: its sender is told (public).
+registration_decided = _signals.signal("registration-decided")
 
 # --- interest registration -----------------------------------------------------------------
 
@@ -51,6 +54,12 @@ class RegistrationData:
     mentor_commitment: bool = False
     fee_payer: str = "own"
     fee_payer_note: str | None = None
+
+
+# A registration withdrawn, or declined (it may have been a stranger's, from the public form),
+# does not stop a new one for the same organisation: the new one takes its place and SKR
+# decides again.
+REGISTERABLE_AGAIN = ("withdrawn", "declined")
 
 
 def registration_open(cohort: Cohort, today: date) -> bool:
@@ -118,15 +127,21 @@ def submit_registration(
     *,
     now: datetime,
     user_id: int | None,
+    sent_at: datetime | None = None,
 ) -> InterestRegistration:
     """An organisation's interest registration. One per organisation and cohort, only while
     the cohort is open and the deadline has not passed (the database checks both too).
-    An organisation that withdrew may register again: its registration comes back."""
-    today = to_local(now).date()
+    An organisation that withdrew may register again: its registration comes back.
+
+    `sent_at`: when it was sent, if before `now` (the public form's, confirmed later): the
+    deadline is that day's, so a registration sent on the last day and confirmed the next
+    morning counts."""
+    sent_at = sent_at or now
+    today = to_local(sent_at).date()
     if not registration_open(cohort, today):
         raise RuleViolation(_l("The interest registration for this cohort is closed."))
     existing = registration_for(session, cohort, organisation.id)
-    if existing is not None and existing.status != "withdrawn":
+    if existing is not None and existing.status not in REGISTERABLE_AGAIN:
         raise RuleViolation(
             _l("%(name)s has already registered interest in this cohort.", name=organisation.name),
             field="organisation",
@@ -135,15 +150,17 @@ def submit_registration(
     if existing is not None:
         registration = existing
         registration.status = "submitted"
-        registration.submitted_at, registration.submitted_on = now, today
+        registration.submitted_at, registration.submitted_on = sent_at, today
         registration.submitted_by_id = user_id
+        registration.decision_reason = registration.decided_at = None
+        registration.decided_by_id = None
         _fill(registration, data)
     else:
         registration = InterestRegistration(
             cohort=cohort,
             organisation=organisation,
             submitted_by_id=user_id,
-            submitted_at=now,
+            submitted_at=sent_at,
             submitted_on=today,
             status="submitted",
         )
@@ -193,7 +210,7 @@ def registered_organisation_ids(session: Session, cohort: Cohort) -> set[int]:
         session.scalars(
             sa.select(InterestRegistration.organisation_id).where(
                 InterestRegistration.cohort_id == cohort.id,
-                InterestRegistration.status != "withdrawn",
+                InterestRegistration.status.not_in(REGISTERABLE_AGAIN),
             )
         )
     )
@@ -263,6 +280,8 @@ def decide_registration(
             )
         ):
             raise RuleViolation(_l("The organisation already takes part in this cohort."))
+        if registration.organisation.proposed:  # named on the public form: now registered
+            registration.organisation.proposed = False
         participation = Participation(
             cohort=cohort,
             organisation_id=registration.organisation_id,
@@ -283,10 +302,48 @@ def decide_registration(
         accepted=accept,
         reason=reason,
     )
+    session.flush()
     if accept:
-        session.flush()
         registration_accepted.send(registration, session=session, now=now, user_id=user_id)
+    registration_decided.send(registration, session=session, now=now, user_id=user_id)
     return participation
+
+
+REGISTRATION_SORTS = ("name", "received", "county", "status")
+
+
+def sift(
+    registrations: list[InterestRegistration], *, q: str, status: str, sort: str
+) -> list[InterestRegistration]:
+    """The registrations a list shows: those whose organisation, county or themes contain the
+    words searched for (any case), of one status, in the order asked for (by name, the
+    Swedish way, unless said otherwise)."""
+    from modell.core.text import swedish_key
+
+    words = q.casefold().split()
+    if words:
+        registrations = [
+            r
+            for r in registrations
+            if all(
+                w in " ".join(
+                    (r.organisation.name, r.organisation.county.name if r.organisation.county else "",
+                     r.themes or "")
+                ).casefold()
+                for w in words
+            )
+        ]  # fmt: skip
+    if status:
+        registrations = [r for r in registrations if r.status == status]
+    keys = {
+        "received": lambda r: (r.submitted_at, r.id),
+        "county": lambda r: (
+            swedish_key(r.organisation.county.name if r.organisation.county else "~"),
+            swedish_key(r.organisation.name),
+        ),
+        "status": lambda r: (r.status, swedish_key(r.organisation.name)),
+    }
+    return sorted(registrations, key=keys.get(sort, lambda r: swedish_key(r.organisation.name)))
 
 
 def registrations_of(session: Session, cohort: Cohort) -> list[InterestRegistration]:

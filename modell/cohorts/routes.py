@@ -5,6 +5,7 @@ request, ask access, call a service, render."""
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from modell.cohorts import bp, groups, services
@@ -25,7 +26,7 @@ from modell.core.access import may_view, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
-from modell.core.web import apply_change, rescuable
+from modell.core.web import Confirmation, apply_change, confirm_first, rescuable
 from modell.extensions import db
 from modell.organisations.models import KIND_LABELS, Organisation
 
@@ -173,12 +174,36 @@ def detail(cohort_id: int):
             ungrouped=services.ungrouped(cohort),
             registrations=applications.registrations_of(db.session, cohort),
             travel_km=groups.cohort_travel_km(cohort),
+            concluding_early=services.concluded_early(cohort, now()),
         )
     return render_template("cohorts/detail.html", **context)
 
 
+def _starting(cohort_id: int):
+    cohort = cohort_or_404(cohort_id)
+    require_staff()
+    if request.form.get("to") != "running":
+        return None
+    groups = len(cohort.groups)
+    return Confirmation(
+        question=_("Start %(name)s?", name=cohort.name),
+        consequences=[
+            ngettext(
+                "The meetings of the programme model are planned for its %(num)d group, and "
+                "the reminders to hosts and participants start.",
+                "The meetings of the programme model are planned for its %(num)d groups, and "
+                "the reminders to hosts and participants start.",
+                groups,
+            ),
+            _("The groups are fixed from then on, and a running cohort cannot be reopened."),
+        ],
+        button=_("Start the cohort"),
+    )
+
+
 @bp.route("/<int:cohort_id>/status", methods=["POST"])
 @login_required
+@confirm_first(_starting)
 def change_status(cohort_id: int):
     cohort = cohort_or_404(cohort_id)
     require_staff()
@@ -229,6 +254,7 @@ def conclude(cohort_id: int):
                 now=now(),
                 user_id=current_user.id,
                 expected_version=form.seen_version(),
+                early_reason=form.early_reason.data,
             )
             db.session.commit()
             flash(_("The cohort is concluded."), "success")
@@ -245,9 +271,10 @@ def conclude(cohort_id: int):
             return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
         except RuleViolation as error:
             db.session.rollback()  # expires what was changed: the page shows it as stored
-            add_error(form, error.message)
+            add_error(form, error.message, error.field)
     return render_template(
         "cohorts/conclude.html",
+        early=services.concluded_early(cohort, now()),
         form=form,
         cohort=cohort,
         active=active,

@@ -24,14 +24,14 @@ from modell.cohorts.models import (
     ReminderRule,
     TemplateStep,
 )
-from modell.core import audit
+from modell.core import audit, dates
 from modell.core.access import may_view
 from modell.core.errors import (
     DATE_RANGE_MESSAGE,
     RuleViolation,
     check_version,
 )
-from modell.core.text import text_problem
+from modell.core.text import said, text_problem
 from modell.core.timeutil import in_range, to_local
 from modell.organisations.models import Organisation
 
@@ -42,6 +42,8 @@ _signals = Namespace()
 cohort_started = _signals.signal("cohort-started")
 # Sent when a group is formed or changed; a running cohort's new group gets its meetings.
 group_saved = _signals.signal("group-saved")
+# Sent when a cohort is concluded; the meetings domain cancels the meetings still ahead.
+cohort_concluded = _signals.signal("cohort-concluded")
 
 SHIPPED_TEMPLATES = ("modellkommuner", "modellregioner", "modellkoncept", "modellmyndigheter")
 
@@ -331,12 +333,23 @@ def conclude(
     now: datetime,
     user_id: int | None,
     expected_version: int | None = None,
+    early_reason: str | None = None,
 ) -> list[OrganisationTitle]:
     """Conclude a running cohort: every participation is marked completed or not completed
-    (with a reason); mentors that completed an earlier cohort earn their title."""
+    (with a reason); mentors that completed an earlier cohort earn their title. Before the
+    cohort's period has ended, only with a reason for concluding early."""
     check_version(cohort, expected_version)
     if cohort.status != "running":
         raise RuleViolation(_l("Only a running cohort can be concluded."))
+    early_reason = said(early_reason)
+    if concluded_early(cohort, now) and not early_reason:
+        raise RuleViolation(
+            _l(
+                "The cohort’s period ends on %(date)s: say why it is concluded before that.",
+                date=dates.day(cohort.ends_on),
+            ),
+            field="early_reason",
+        )
     active = [p for p in cohort.participations if p.status == "active"]
     missing = [p.organisation.name for p in active if p.id not in outcomes]
     if missing:
@@ -359,6 +372,8 @@ def conclude(
         p.status_reason = (outcome.reason or "").strip() or None
     cohort.status = "concluded"
     cohort.concluded_at = now
+    if concluded_early(cohort, now):
+        cohort.early_reason = early_reason.strip()
     audit.record(
         session,
         now=now,
@@ -369,8 +384,16 @@ def conclude(
         to="concluded",
         completed=sum(1 for p in active if p.status == "completed"),
         not_completed=sum(1 for p in active if p.status == "not_completed"),
+        early_reason=early_reason,
     )
+    # Concluded, its meetings still ahead are over too (the meetings domain cancels them).
+    cohort_concluded.send(cohort, session=session, now=now, user_id=user_id, reason=early_reason)
     return award_titles(session, cohort, now=now, user_id=user_id)
+
+
+def concluded_early(cohort: Cohort, now: datetime) -> bool:
+    """Whether concluding now would be before the cohort's period has ended."""
+    return cohort.ends_on is not None and to_local(now).date() < cohort.ends_on
 
 
 TITLE_FOR_KIND = {"municipality": "modellkommun", "region": "modellregion"}

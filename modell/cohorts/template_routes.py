@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from modell.cohorts import bp, programme
@@ -23,7 +24,7 @@ from modell.core.clock import now
 from modell.core.errors import RuleViolation
 from modell.core.forms import add_error, options
 from modell.core.text import strip_format_characters
-from modell.core.web import rescuable
+from modell.core.web import Confirmation, confirm_first, rescuable
 from modell.extensions import db
 from modell.organisations.models import FUNCTION_LABELS
 
@@ -188,8 +189,53 @@ def _remove(template_id: int, find, key, remove):
         return redirect(url_for("cohorts.template", template_id=template_id))
 
 
+def _deleting_step(template_id: int, position: int):
+    template = _template_or_404(template_id)
+    require_staff()
+    step = _part_or_404(programme.step_at, template, position)
+    return Confirmation(
+        question=_("Delete step %(n)d, %(title)s?", n=position, title=step.title),
+        consequences=[
+            _(
+                "The model gets a new version without it; the cohorts keep the version they "
+                "started with."
+            )
+        ],
+        button=_("Delete the step"),
+        danger=True,
+    )
+
+
+def _deleting_kind(template_id: int, key: str):
+    template = _template_or_404(template_id)
+    require_staff()
+    kind = _part_or_404(programme.kind_with, template, key)
+    consequences = [
+        _(
+            "The model gets a new version without it; the cohorts keep the version they "
+            "started with."
+        )
+    ]
+    reminders = sum(1 for r in template.reminder_rules if r.meeting_kind_key == key)
+    if reminders:
+        consequences.append(
+            ngettext(
+                "Its %(num)d reminder is deleted with it.",
+                "Its %(num)d reminders are deleted with it.",
+                reminders,
+            )
+        )
+    return Confirmation(
+        question=_("Delete the meeting kind %(name)s?", name=kind.name),
+        consequences=consequences,
+        button=_("Delete the meeting kind"),
+        danger=True,
+    )
+
+
 @bp.route("/modeller/<int:template_id>/steg/<int:position>/ta-bort", methods=["POST"])
 @login_required
+@confirm_first(_deleting_step)
 def delete_step(template_id: int, position: int):
     return _remove(
         template_id,
@@ -254,6 +300,7 @@ def edit_meeting_kind(template_id: int, key: str | None = None):
 
 @bp.route("/modeller/<int:template_id>/motestyper/<key>/ta-bort", methods=["POST"])
 @login_required
+@confirm_first(_deleting_kind)
 def delete_meeting_kind(template_id: int, key: str):
     return _remove(
         template_id,

@@ -25,6 +25,17 @@ NO_SUCH_DATE_MESSAGE = _l("There is no such date: write it like 2027-02-28.")
 
 
 class Form(FlaskForm):
+    # Field-name prefixes and the part of the form they belong to, so that the error summary
+    # names a field fully: "Politician – name", not "Name" three times.
+    FIELD_GROUPS: dict = {}
+
+    def full_label(self, field) -> str:
+        label = str(field.label.text)
+        for prefix, group in self.FIELD_GROUPS.items():
+            if field.name.startswith(prefix):
+                return f"{group} – {label[:1].lower()}{label[1:]}"
+        return label
+
     def validate(self, extra_validators=None) -> bool:
         refused: dict[str, str] = {}
         for field in self:

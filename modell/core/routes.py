@@ -1,4 +1,4 @@
-"""The start page, the outbox for staff, a health check."""
+"""The outbox for staff and a health check."""
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,7 +11,7 @@ from modell.core import mail
 from modell.core.access import is_admin, require_admin, require_staff
 from modell.core.forms import ButtonForm
 from modell.core.models import OUTBOX_STATUSES, OutboxMessage
-from modell.core.web import page_number
+from modell.core.web import Confirmation, confirm_first, page_number
 from modell.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -33,13 +33,6 @@ KIND_LABELS = {
 }
 
 
-@bp.route("/")
-def home():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
-    return redirect(url_for("cohorts.index"))
-
-
 @bp.route("/healthz")
 def health():
     db.session.execute(sa.text("SELECT 1"))
@@ -53,11 +46,20 @@ def outbox():
     why it failed. Never its text: that may hold someone else's secret link."""
     require_staff()
     status = request.args.get("status")
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    q = request.args.get("q", "").strip()[:200]
+    oldest_first = request.args.get("ordning") == "aldst"
+    query = sa.select(OutboxMessage).order_by(
+        OutboxMessage.id.asc() if oldest_first else OutboxMessage.id.desc()
+    )
     if status in OUTBOX_STATUSES:
         query = query.where(OutboxMessage.status == status)
     else:
         status = None
+    if q:  # a recipient or words of the subject
+        like = f"%{q}%"
+        query = query.where(
+            sa.or_(OutboxMessage.recipient.ilike(like), OutboxMessage.subject.ilike(like))
+        )
     pagination = db.paginate(
         query,
         page=page_number(),
@@ -74,6 +76,8 @@ def outbox():
         pagination=pagination,
         counts=counts,
         status=status,
+        q=q,
+        order="aldst" if oldest_first else None,
         status_labels=STATUS_LABELS,
         button=ButtonForm(),
         may_act=is_admin(current_user),
@@ -118,8 +122,29 @@ def outbox_action(message_id: int, action: str):
     return redirect(url_for("core.outbox_message", message_id=message.id))
 
 
+def _retrying():
+    require_admin()
+    failed = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == "failed")
+    )
+    return Confirmation(
+        question=_("Send the failed messages again?"),
+        consequences=[
+            ngettext(
+                "%(num)d message is tried again, with the same Message-ID.",
+                "%(num)d messages are tried again, each with its same Message-ID.",
+                failed,
+            )
+        ],
+        button=_("Send them again"),
+    )
+
+
 @bp.route("/utkorg/forsok-igen", methods=["POST"])
 @login_required
+@confirm_first(_retrying)
 def outbox_retry_failed():
     require_admin()
     if not ButtonForm().validate_on_submit():

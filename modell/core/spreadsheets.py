@@ -18,6 +18,8 @@ from openpyxl.utils import get_column_letter
 
 SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 XLSX_MAGIC = b"PK\x03\x04"
+# Werkzeug adds "; charset=utf-8" to a text/ type itself: naming it here would double it.
+CSV_MIME = "text/csv"
 
 UNREADABLE = _l(
     "The file is neither UTF-8 nor Windows-1252 text: save it from Excel as "
@@ -86,18 +88,21 @@ class Table:
     kind: str = "csv"  # or "xlsx"
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None  # the workbook's sheet the table was read from
 
 
-def read_table(content: bytes, *, max_rows: int) -> Table:
-    """Read a workbook's first sheet, or a CSV file, as text cells. A file with more than
-    `max_rows` data rows is refused as a whole."""
+def read_table(content: bytes, *, max_rows: int, wants: tuple[str, ...] = ()) -> Table:
+    """Read a CSV file, or the sheet of a workbook that holds the table, as text cells: the
+    first sheet whose headings include one of `wants` (so a sheet of instructions may come
+    first), else the first sheet. A file with more than `max_rows` data rows is refused as a
+    whole."""
     table = Table()
     if content.startswith(b"%PDF"):
         table.problem = str(_l("This is a PDF, not a spreadsheet: save the table as .xlsx or CSV."))
         return table
     if content.startswith(XLSX_MAGIC):
         table.kind = "xlsx"
-        lines = _workbook_lines(content, table)
+        lines = _workbook_lines(content, table, {normal(w) for w in wants})
     else:
         lines = _csv_lines(content, table)
     if table.problem:
@@ -133,7 +138,18 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _workbook_lines(content: bytes, table: Table):
+def _sheet_rows(sheet) -> list[tuple[int, list]]:
+    return list(enumerate(sheet.iter_rows(values_only=True), start=1))
+
+
+def _headings_of(rows) -> set[str]:
+    for _n, values in rows:
+        if any(v not in (None, "") for v in values):
+            return {normal(str(v)) for v in values if v is not None}
+    return set()
+
+
+def _workbook_lines(content: bytes, table: Table, wants: set[str]):
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -143,13 +159,43 @@ def _workbook_lines(content: bytes, table: Table):
     except (BadZipFile, KeyError, OSError, ValueError):
         table.problem = str(NOT_A_WORKBOOK)
         return []
-    sheet = workbook.worksheets[0]
-    rows = [
-        (n, [_cell_text(v) for v in values])
-        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    ]
+    sheets = [(sheet.title, _sheet_rows(sheet)) for sheet in workbook.worksheets]
     workbook.close()
-    return rows
+    if not sheets:
+        table.problem = str(_l("The file is empty."))
+        return []
+    title, rows = next(((t, r) for t, r in sheets if wants & _headings_of(r)), sheets[0])
+    table.sheet = title
+    empty_formulas = _formulas_without_values(content, title, rows)
+    if empty_formulas:
+        table.problem = str(
+            _l(
+                "The cells %(cells)s hold formulas whose results were never saved (the file was "
+                "not saved by Excel): open it in Excel and save it, or type the values.",
+                cells=", ".join(empty_formulas[:5]) + (" …" if len(empty_formulas) > 5 else ""),
+            )
+        )
+        return []
+    return [(n, [_cell_text(v) for v in values]) for n, values in rows]
+
+
+def _formulas_without_values(content: bytes, title: str, rows) -> list[str]:
+    """The cells (as "C4") of the sheet that hold a formula but no saved result. Excel saves
+    each formula's result beside it; a file written by another program may not, and such a
+    cell would read as empty: better to say so than to import a blank."""
+    from openpyxl import load_workbook
+
+    blanks = {(n, i) for n, values in rows for i, v in enumerate(values) if v is None}
+    if not blanks:
+        return []
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    found = []
+    for n, values in enumerate(workbook[title].iter_rows(values_only=True), start=1):
+        for i, value in enumerate(values):
+            if (n, i) in blanks and isinstance(value, str) and value.startswith("="):
+                found.append(f"{get_column_letter(i + 1)}{n}")
+    workbook.close()
+    return found
 
 
 def _csv_lines(content: bytes, table: Table):
@@ -216,6 +262,25 @@ def to_xlsx(headings: list[str], rows: list[list], *, title: str) -> bytes:
             60, max(10, len(str(heading)) + 2)
         )
     sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def add_sheet(content: bytes, rows: list[list], *, title: str) -> bytes:
+    """The workbook with one more sheet after its others: plain rows of text (instructions, an
+    example), the first in bold, wide first columns."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content))
+    sheet = book.create_sheet(title[:31])
+    for row in rows:
+        sheet.append([inert(v) for v in row])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in range(1, max(len(r) for r in rows) + 1):
+        width = max(len(str(r[column - 1])) for r in rows if len(r) >= column)
+        sheet.column_dimensions[get_column_letter(column)].width = min(70, max(12, width + 2))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

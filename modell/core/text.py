@@ -34,6 +34,13 @@ CONTROL_MESSAGE = _l(
 )
 
 
+def said(value: str | None) -> str | None:
+    """What a person wrote, without the invisible characters around and inside it, or None
+    when nothing visible is left: a reason of only a zero-width space is no reason."""
+    text = strip_format_characters(value or "").strip()
+    return text or None
+
+
 def text_problem(value: str | None, *, multiline: bool, max_length: int):
     """Why a free text may not be stored (control characters, too long), or None. For text
     that does not come through a form field (the forms check the same through core.forms)."""

@@ -1,11 +1,12 @@
 """What every page shares: error pages, security headers, template helpers."""
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlsplit
 
 import nh3
-from flask import Flask, flash, render_template, request, session
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask import Flask, flash, g, has_request_context, render_template, request, session
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -13,9 +14,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from modell.core import dates
 from modell.core.errors import RuleViolation
 from modell.core.text import has_control_characters
-from modell.core.timeutil import to_local
 from modell.extensions import db
 
 # Fields never echoed back into a page.
@@ -37,6 +38,50 @@ def rescuable(view):
     forms that grant roles or change accounts."""
     view.rescuable = True
     return view
+
+
+@dataclass
+class Confirmation:
+    """What a confirmation page says before a change with mass or irreversible effects."""
+
+    question: str  # "Start Modellkommuner 2027?"
+    consequences: list[str]  # what will happen, one line each
+    button: str  # "Start the cohort"
+    danger: bool = False
+
+
+CONFIRMED = "bekraftat"
+
+
+def confirm_first(describe):
+    """A POST that changes much or cannot be undone asks first. Without `bekraftat=1` the
+    request gets a page that says what will happen, with the same fields (and token) and a
+    button that sends them again, confirmed; nothing is changed before. `describe` takes
+    the view's arguments, checks access itself (it runs first), and returns a Confirmation,
+    or None when there is nothing to confirm (the view then answers as usual)."""
+
+    def wrap(view):
+        @wraps(view)
+        def confirmed(**kwargs):
+            if request.form.get(CONFIRMED) == "1":
+                return view(**kwargs)
+            what = describe(**kwargs)
+            if what is None:
+                return view(**kwargs)
+            fields = [
+                (name, value)
+                for name, values in request.form.lists()
+                for value in values
+                if name != CONFIRMED and not has_control_characters(name + value, "\n\t")
+            ]
+            back = request.referrer if same_origin() and request.referrer else None
+            return render_template(
+                "confirm.html", what=what, fields=fields, action=request.path, back=back
+            )
+
+        return confirmed
+
+    return wrap
 
 
 def same_origin() -> bool:
@@ -70,6 +115,8 @@ def install(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
+        if error.response is not None:  # a page of its own (the public form over its limit)
+            return error.response
         if code not in _MESSAGES:
             return error
         message = error.description if getattr(error, "modell_message", False) else None
@@ -152,6 +199,18 @@ def install(app: Flask) -> None:
         return response
 
     @app.after_request
+    def error_title(response):
+        """A page that shows a refused form's error summary says so first in its title
+        ("Fel: …"), which is what a screen reader announces on arrival (WCAG 3.3.1)."""
+        if g.get("refused_form") and response.mimetype == "text/html":
+            page = response.get_data(as_text=True)
+            prefix = str(_l("Error:"))
+            head, title, rest = page.partition("<title>")
+            if title and not rest.startswith(prefix):
+                response.set_data(f"{head}<title>{prefix} {rest}")
+        return response
+
+    @app.after_request
     def security_headers(response):
         response.headers.setdefault(
             "Content-Security-Policy",
@@ -170,37 +229,33 @@ def install(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["drop_none"] = lambda d: {k: v for k, v in d.items() if v is not None}
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": (
-        format_datetime(_shown(v), fmt) if v else ""
-    )
-    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(_shown(v), fmt) if v else ""
+    app.jinja_env.globals["refused"] = _refused
+    app.jinja_env.filters["datetime"] = dates.instant
+    app.jinja_env.filters["date"] = dates.day
+    app.jinja_env.filters["weekday"] = dates.weekday
+    app.jinja_env.filters["number"] = dates.number
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["timespan"] = timespan
+    app.jinja_env.filters["sv"] = swedish_part
+    app.jinja_env.filters["timespan"] = dates.span
+    app.jinja_env.globals["timespan"] = dates.span
 
 
-# An instant this near the end of what a datetime holds cannot be moved into local time.
-_SHOWN_MIN = datetime(1, 1, 2, tzinfo=UTC)
-_SHOWN_MAX = datetime(9999, 12, 30, tzinfo=UTC)
+def _refused() -> str:
+    """Called by a page that shows a refused form's errors: its title then says so."""
+    g.refused_form = True
+    return ""
 
 
-def _shown(value):
-    """Data stored before the date range was enforced still shows (at the edge of what can be
-    shown) instead of breaking the page for everyone."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return min(max(value, _SHOWN_MIN), _SHOWN_MAX)
-    return value
-
-
-def timespan(start, end=None) -> str:
-    """ "torsdag 4 april 2019 10:00–15:00" in Stockholm time (the end's date if it differs)."""
-    if start is None:
+def swedish_part(value) -> Markup | str:
+    """Content in Swedish (the names of organisations, cohorts and groups, titles people
+    wrote) marked as such in the English interface, so that a screen reader pronounces it
+    as Swedish (WCAG 3.1.2)."""
+    if value is None:
         return ""
-    start, end = _shown(start), _shown(end)
-    text = f"{format_date(start, 'full')} {format_time(start, 'short')}"
-    if end is not None:
-        same_day = to_local(start).date() == to_local(end).date()
-        text += "–" + (format_time(end, "short") if same_day else format_datetime(end, "short"))
-    return text
+    locale = get_locale()
+    if locale is None or locale.language == "sv":
+        return value
+    return Markup('<span lang="sv">{}</span>').format(value)
 
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -211,7 +266,11 @@ def render_markdown(text: str | None) -> Markup:
     and nh3 keeps only harmless tags and attributes (links get rel=noopener)."""
     if not text:
         return Markup("")
-    return Markup(nh3.clean(_markdown.render(text)))  # nosec B704 # raw HTML off, nh3 cleans
+    html = Markup(nh3.clean(_markdown.render(text)))  # nosec B704 # raw HTML off, nh3 cleans
+    locale = get_locale() if has_request_context() else None
+    if locale is not None and locale.language != "sv":  # what people here write is Swedish
+        return Markup('<div lang="sv">{}</div>').format(html)
+    return html
 
 
 _MESSAGES = {

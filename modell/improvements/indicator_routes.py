@@ -5,11 +5,11 @@ import base64
 import binascii
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from modell.cohorts.models import Group, Participation
+from modell.core import dates
 from modell.core.access import may_change, require_change, require_view
 from modell.core.clock import now
 from modell.core.errors import RuleViolation
@@ -24,7 +24,7 @@ from modell.improvements.routes import _workspace
 
 
 def _number(value) -> str:
-    return format_decimal(value) if value is not None else "–"
+    return dates.number(value)
 
 
 def _indicator(participation: Participation, indicator_id: int) -> Indicator:

@@ -5,8 +5,10 @@ Rules take a session and `now`; the chart is geometry computed here and drawn by
 as SVG, with the numbers in a table beside it.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -185,6 +187,34 @@ MARKERS = ("circle", "square", "triangle", "diamond")
 DASHES = ("", "6 4", "2 3", "8 3 2 3")
 
 
+def _scale(low: float, high: float) -> tuple[float, float, float]:
+    """The axis from a round number at or below the lowest value to one at or above the
+    highest, in three to six steps of 1, 2, 2.5 or 5 times a power of ten: ticks read
+    "0, 2, 4, 6, 8, 10", never "8,975"."""
+    if high == low:
+        high = low + 1
+    for step in _steps(high - low):
+        bottom, top = math.floor(low / step) * step, math.ceil(high / step) * step
+        if round((top - bottom) / step) <= 6:
+            return bottom, top, step
+    raise AssertionError("a step always fits")  # pragma: no cover - the steps grow to span
+
+
+def _steps(span: float):
+    power = 10.0 ** math.floor(math.log10(span / 6))
+    while True:
+        for factor in (1, 2, 2.5, 5):
+            yield factor * power
+        power *= 10
+
+
+def _round(value: float, step: float) -> float:
+    """A tick's value without floating-point dust (0.30000000000000004), to the step's
+    decimals."""
+    decimals = max(0, -Decimal(str(step)).normalize().as_tuple().exponent)
+    return round(value, decimals) + 0.0
+
+
 def chart(lines: list[tuple[str, dict[str, float | None]]], number_format) -> Chart | None:
     """Lines (label, {period: value}) as chart geometry: periods along the x axis in order,
     values scaled from zero (or the lowest negative) to the highest."""
@@ -192,9 +222,7 @@ def chart(lines: list[tuple[str, dict[str, float | None]]], number_format) -> Ch
     values = [v for _label, vs in lines for v in vs.values() if v is not None]
     if not periods or not values:
         return None
-    low, high = min(0.0, min(values)), max(values)
-    if high == low:
-        high = low + 1
+    low, high, step = _scale(min(0.0, min(values)), max(values))
     inner_w, inner_h = CHART_WIDTH - 2 * MARGIN, CHART_HEIGHT - 2 * MARGIN
 
     def x(period: str) -> float:
@@ -210,8 +238,9 @@ def chart(lines: list[tuple[str, dict[str, float | None]]], number_format) -> Ch
         points = [(x(p), y(v), p, v) for p, v in sorted(vs.items()) if v is not None]
         if points:
             series.append(Series(label, points, MARKERS[i % 4], DASHES[(i // 4 + i) % 4]))
+    count = round((high - low) / step)
     ticks = [
-        (y(low + (high - low) * k / 4), number_format(low + (high - low) * k / 4)) for k in range(5)
+        (y(low + step * k), number_format(_round(low + step * k, step))) for k in range(count + 1)
     ]
     return Chart(periods, series, ticks, [(x(p), p) for p in periods])
 

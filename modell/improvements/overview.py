@@ -124,10 +124,13 @@ def overview(
             has_baseline=p.id in baselines,
             silent=silent,
         )
-        if silent:
-            row.overdue.append("silent")
-        if not row.has_baseline:
-            row.overdue.append("baseline")
+        if cohort.is_history:
+            pass  # recorded afterwards: nothing in it can be late any more
+        else:
+            if silent:
+                row.overdue.append("silent")
+            if not row.has_baseline:
+                row.overdue.append("baseline")
         rows.append(row)
 
     if group_id is not None:

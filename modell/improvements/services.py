@@ -643,13 +643,38 @@ def silent_since_last_meeting(
 ) -> list[Participation]:
     """The group's benchmarking participants with no log entry since its last benchmarking
     meeting that has taken place (none before the first meeting)."""
-    held = [d for d in benchmarking_dates(session, group) if d <= today]
-    if not held:
-        return []
-    participants = [p for p in group.participations if p.role == "benchmarking"]
-    latest = last_entry_dates(session, [p.id for p in participants])
-    return [
-        p
-        for p in sorted(participants, key=lambda p: p.organisation.name)
-        if latest.get(p.id) is None or latest[p.id] < held[-1]
+    return silent_by_group(session, [group], today=today).get(group.id, [])
+
+
+def silent_by_group(
+    session: Session, groups: list[Group], *, today: date
+) -> dict[int, list[Participation]]:
+    """Per group, the benchmarking participants with nothing logged since the group's last
+    benchmarking meeting that has taken place, by name: two queries for any number of
+    groups."""
+    if not groups:
+        return {}
+    dated = session.execute(
+        sa.select(Meeting.group_id, Meeting.starts_at)
+        .join(Meeting.kind)
+        .where(
+            Meeting.group_id.in_([g.id for g in groups]),
+            Meeting.status != "cancelled",
+            Meeting.starts_at.is_not(None),
+            MeetingKind.key == "benchmarking",
+        )
+    ).all()
+    last: dict[int, date] = {}
+    for group_id, at in dated:
+        day = to_local(at).date()
+        if day <= today and day > last.get(group_id, date.min):
+            last[group_id] = day
+    participants = [
+        p for g in groups if g.id in last for p in g.participations if p.role == "benchmarking"
     ]
+    latest = last_entry_dates(session, [p.id for p in participants])
+    silent: dict[int, list[Participation]] = {}
+    for p in sorted(participants, key=lambda p: p.organisation.name):
+        if latest.get(p.id) is None or latest[p.id] < last[p.group_id]:
+            silent.setdefault(p.group_id, []).append(p)
+    return silent

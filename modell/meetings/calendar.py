@@ -7,13 +7,16 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy.orm import Session, selectinload
 
 from modell.auth.models import User
 from modell.core import audit
+from modell.core.links import external_url
 from modell.core.timeutil import STOCKHOLM, add_hours
 from modell.meetings.models import CalendarFeed, Invitation, Meeting
+from modell.meetings.titles import title_text
 
 
 def calendar_for(
@@ -44,14 +47,13 @@ def calendar_for(
         event.add("dtstamp", now)
         event.add("dtstart", m.starts_at)
         event.add("dtend", m.ends_at or add_hours(m.starts_at, m.kind.duration_hours))
-        event.add("summary", m.title)
+        event.add("summary", title_text(m))
         where = ", ".join(x for x in (m.location, m.video_link) if x)
         if where:
             event.add("location", where)
-        if m.video_link:
-            event.add("url", m.video_link)
-        if m.agenda:
-            event.add("description", m.agenda)
+        page = external_url("meetings.meeting", meeting_id=m.id)
+        event.add("url", page)  # back to the meeting in Modell: documents, answers, changes
+        event.add("description", description(m, page))
         cancelled = method == "CANCEL" or m.status == "cancelled"
         event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         if organizer:
@@ -63,6 +65,18 @@ def calendar_for(
             event.add("attendee", address)
         cal.add_component(event)
     return cal.to_ical()
+
+
+def description(meeting: Meeting, page: str) -> str:
+    """The calendar entry's text, in the reader's language: the agenda, the video link and
+    where in Modell the meeting is."""
+    parts = []
+    if meeting.agenda:
+        parts.append(f"{_('Agenda')}:\n{meeting.agenda.strip()}")
+    if meeting.video_link:
+        parts.append(f"{_('Video link')}: {meeting.video_link}")
+    parts.append(_("The meeting in Modell: %(url)s", url=page))
+    return "\n\n".join(parts)
 
 
 def _token_hash(token: str) -> str:

@@ -2,7 +2,7 @@
 SKR's project lead), changes and cancellations that follow, and the answers, also through
 the personal link for people without an account."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -14,17 +14,15 @@ from sqlalchemy.orm import Session
 
 from modell.auth.models import User
 from modell.cohorts.models import Cohort
-from modell.core import audit, mail
+from modell.core import audit, dates, mail
 from modell.core.collation import swedish
 from modell.core.errors import RuleViolation
-from modell.core.timeutil import (
-    to_local,
-)
 from modell.meetings.calendar import calendar_for
 from modell.meetings.models import (
     Invitation,
     Meeting,
 )
+from modell.meetings.titles import title_text
 from modell.organisations.models import Person
 
 # --- invitations ------------------------------------------------------------------------------
@@ -128,14 +126,18 @@ def notify_invited(
     only_new: bool = False,
 ) -> int:
     count = 0
-    for invitation in meeting.invitations:
-        if only_new and invitation.sent_sequence is not None:
-            continue
+    chosen = [i for i in meeting.invitations if not (only_new and i.sent_sequence is not None)]
+    # Each in their own language: the accounts' choices in one query, not one per person.
+    emails = {i.person.email for i in chosen}
+    query = sa.select(User.email, User.locale).where(User.email.in_(emails))
+    locales = {email: locale for email, locale in session.execute(query)}
+    for invitation in chosen:
         _queue_one(
             session,
             meeting,
             invitation.person.email,
             invitation.person,
+            locale=locales.get(invitation.person.email) or "sv",
             invitation=invitation,
             now=now,
             sender=sender,
@@ -162,17 +164,21 @@ def _queue_one(
     reason: str | None = None,
     copy: bool = False,
     invitation: Invitation | None = None,
+    locale: str | None = None,
 ) -> None:
     method = "CANCEL" if cancel else "REQUEST"
-    with force_locale("sv"):
+    # In the reader's language: their account's, else Swedish.
+    if locale is None:
+        locale = session.scalar(sa.select(User.locale).where(User.email == email)) or "sv"
+    with force_locale(locale):
         if cancel:
-            subject = _("Cancelled: %(title)s", title=meeting.title)
+            subject = _("Cancelled: %(title)s", title=title_text(meeting))
         elif update:
-            subject = _("Changed: %(title)s", title=meeting.title)
+            subject = _("Changed: %(title)s", title=title_text(meeting))
         elif copy:
-            subject = _("Copy of the invitation: %(title)s", title=meeting.title)
+            subject = _("Copy of the invitation: %(title)s", title=title_text(meeting))
         else:
-            subject = _("Invitation: %(title)s", title=meeting.title)
+            subject = _("Invitation: %(title)s", title=title_text(meeting))
         # Built by hand: mail is also sent outside a request (the scheduler), where url_for
         # has no host to build from.
         base = current_app.config["BASE_URL"].rstrip("/")
@@ -190,12 +196,12 @@ def _queue_one(
             "cancel": cancel,
             "reason": reason,
             "copy": copy,
-            "when": _when(meeting),
+            "when": dates.span(meeting.starts_at, meeting.ends_at),
         }
         text = render_template("emails/meeting.txt", **context)
-    ics = calendar_for(
-        [meeting], method=method, now=now, organizer=sender, attendee=None if copy else email
-    )
+        ics = calendar_for(
+            [meeting], method=method, now=now, organizer=sender, attendee=None if copy else email
+        )
     mail.queue(
         session,
         now=now,
@@ -205,13 +211,6 @@ def _queue_one(
         text=text,
         attachments=[mail.Attachment("invite.ics", f"text/calendar; method={method}", ics)],
     )
-
-
-def _when(meeting: Meeting) -> str:
-    if meeting.starts_at is None:
-        return ""
-    start, end = to_local(meeting.starts_at), to_local(meeting.ends_at or meeting.starts_at)
-    return f"{start:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
 
 
 # --- answers, attendance, documentation, feedback -----------------------------------------------
@@ -239,6 +238,34 @@ def answer_link_open(invitation: Invitation, now: datetime) -> bool:
     meeting = invitation.meeting
     end = meeting.ends_at or meeting.starts_at
     return end is None or now < end
+
+
+# Special needs (diet, hearing loop, others) are sensitive personal data, kept only for the
+# meeting: they are erased this many days after it ended (a worker job).
+NEEDS_KEPT_DAYS = 30
+
+
+def forget_needs(session: Session, now: datetime, config) -> int:
+    """Erase the special needs given for meetings that ended NEEDS_KEPT_DAYS ago or more
+    (or were cancelled that long ago). Returns how many answers were cleared."""
+    days = config.get("NEEDS_KEPT_DAYS", NEEDS_KEPT_DAYS)
+    cutoff = now - timedelta(days=days)
+    ended = sa.select(Meeting.id).where(
+        sa.func.coalesce(Meeting.ends_at, Meeting.starts_at, Meeting.updated_at) <= cutoff
+    )
+    return session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.meeting_id.in_(ended),
+            sa.or_(
+                Invitation.diet.is_not(None),
+                Invitation.needs_hearing_loop.is_(True),
+                Invitation.other_needs.is_not(None),
+            ),
+        )
+        .values(diet=None, needs_hearing_loop=False, other_needs=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:

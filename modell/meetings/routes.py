@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Cohort, Group
@@ -23,9 +24,9 @@ from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
-from modell.core.web import apply_change, rescuable
+from modell.core.web import Confirmation, apply_change, confirm_first, rescuable
 from modell.extensions import db
-from modell.meetings import after_meeting, bp, invitations, services
+from modell.meetings import after_meeting, bp, invitations, services, titles
 from modell.meetings.forms import (
     CancelForm,
     ChecklistForm,
@@ -36,6 +37,7 @@ from modell.meetings.forms import (
     UploadForm,
 )
 from modell.meetings.models import Meeting, MeetingDocument
+from modell.meetings.titles import title_text
 from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS
 from modell.organisations.services import organisation_label
 
@@ -44,6 +46,11 @@ STATUS_LABELS = {"planned": _l("Planned"), "cancelled": _l("Cancelled"), "held":
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
     return db.get_or_404(Meeting, meeting_id)
+
+
+# A meeting's title in the reader's language (meetings.titles), for every page and mail.
+bp.add_app_template_filter(titles.title_html, "meeting_title")
+bp.add_app_template_filter(titles.title_text, "meeting_title_text")
 
 
 def _sender() -> str:
@@ -55,6 +62,7 @@ def _labels() -> dict:
         "function_labels": FUNCTION_LABELS,
         "core_functions": CORE_FUNCTIONS,
         "role_labels": PARTICIPATION_ROLE_LABELS,
+        "needs_kept_days": invitations.NEEDS_KEPT_DAYS,
     }
 
 
@@ -70,12 +78,25 @@ def cohort_calendar(cohort_id: int):
         m for m in services.meetings_of(db.session, cohort=cohort) if may_view(current_user, m)
     ]
     day = today()
+    checklists = {m.id: services.checklist(m, day) for m in meetings}
+    mine = request.args.get("mina") == "1" and current_user.organisation_id is not None
+    only_late = request.args.get("forsenat") == "1"
+    coming, earlier = services.calendar_order(
+        meetings,
+        checklists,
+        now=now(),
+        organisation_id=current_user.organisation_id if mine else None,
+        only_late=only_late,
+    )
     return render_template(
         "meetings/calendar.html",
         cohort=cohort,
         group=None,
         meetings=meetings,
-        checklists={m.id: services.checklist(m, day) for m in meetings},
+        coming=coming,
+        earlier=earlier,
+        filters={"mine": mine, "late": only_late},
+        checklists=checklists,
         today=day,
         pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         summary=after_meeting.attendance_summary(
@@ -99,14 +120,20 @@ def group_calendar(group_id: int):
     cohort_wide = services.meetings_of(db.session, cohort=group.cohort, cohort_wide=True)
     day = today()
     held = [m for m in meetings if m.status != "cancelled"]
+    checklists = {m.id: services.checklist(m, day) for m in meetings}
+    only_late = request.args.get("forsenat") == "1"
+    coming, earlier = services.calendar_order(
+        meetings + cohort_wide, checklists, now=now(), only_late=only_late
+    )
     return render_template(
         "meetings/calendar.html",
         cohort=group.cohort,
         group=group,
-        meetings=sorted(
-            meetings + cohort_wide, key=lambda m: (m.starts_at is None, m.starts_at or now(), m.id)
-        ),
-        checklists={m.id: services.checklist(m, day) for m in meetings},
+        meetings=meetings + cohort_wide,
+        coming=coming,
+        earlier=earlier,
+        filters={"mine": False, "late": only_late},
+        checklists=checklists,
         today=day,
         attendance=after_meeting.attendance_by_function(held, group.participations),
         attendance_meetings=held,
@@ -268,8 +295,49 @@ def checklist(meeting_id: int):
         return _refused(meeting_id, error, form, "checklist")
 
 
+def _inviting(meeting_id: int):
+    meeting = _post(meeting_id)
+    people = len(invitations.invitees(db.session, meeting))
+    return Confirmation(
+        question=_("Send the invitation to %(title)s?", title=title_text(meeting)),
+        consequences=[
+            ngettext(
+                "%(num)d person gets the invitation with the agenda and a calendar entry by "
+                "e-mail; SKR’s project lead gets a copy.",
+                "%(num)d people get the invitation with the agenda and a calendar entry by "
+                "e-mail; SKR’s project lead gets a copy.",
+                people,
+            )
+        ],
+        button=_("Send the invitation"),
+    )
+
+
+def _cancelling(meeting_id: int):
+    meeting = _post(meeting_id)
+    people = len(meeting.invitations) if meeting.invitation_sent_at else 0
+    told = (
+        ngettext(
+            "%(num)d person is told by e-mail, with your reason, and the entry leaves "
+            "their calendar.",
+            "%(num)d people are told by e-mail, with your reason, and the entry leaves "
+            "their calendars.",
+            people,
+        )
+        if people
+        else _("No invitation has been sent, so nobody is told by e-mail.")
+    )
+    return Confirmation(
+        question=_("Cancel %(title)s?", title=title_text(meeting)),
+        consequences=[told, _("A cancelled meeting cannot be planned again.")],
+        button=_("Cancel the meeting"),
+        danger=True,
+    )
+
+
 @bp.route("/<int:meeting_id>/bjud-in", methods=["POST"])
 @login_required
+@confirm_first(_inviting)
 def invite(meeting_id: int):
     meeting = _post(meeting_id)
     apply_change(
@@ -283,6 +351,7 @@ def invite(meeting_id: int):
 
 @bp.route("/<int:meeting_id>/stall-in", methods=["POST"])
 @login_required
+@confirm_first(_cancelling)
 def cancel(meeting_id: int):
     meeting = _post(meeting_id)
     form = CancelForm()
@@ -297,7 +366,12 @@ def cancel(meeting_id: int):
             user_id=current_user.id,
             sender=_sender(),
         )
-        return _done(meeting, _("The meeting is cancelled; everyone invited is told."))
+        return _done(
+            meeting,
+            _("The meeting is cancelled; everyone invited is told.")
+            if meeting.invitation_sent_at
+            else _("The meeting is cancelled. No invitation had been sent, so nobody was mailed."),
+        )
     except RuleViolation as error:
         return _refused(meeting_id, error, form, "cancel")
 
@@ -353,7 +427,11 @@ def answer(token: str):
             db.session.rollback()
             add_error(form, error.message, error.field)
     return render_template(
-        "meetings/answer.html", invitation=invitation, meeting=invitation.meeting, form=form
+        "meetings/answer.html",
+        invitation=invitation,
+        meeting=invitation.meeting,
+        form=form,
+        needs_kept_days=invitations.NEEDS_KEPT_DAYS,
     )
 
 

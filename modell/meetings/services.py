@@ -9,13 +9,13 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from blinker import Namespace
-from flask_babel import format_date
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from modell.cohorts.models import Cohort, Group, MeetingKind
-from modell.cohorts.services import cohort_started, group_saved
-from modell.core import audit
+from modell.cohorts.services import cohort_concluded, cohort_started, group_saved
+from modell.core import audit, dates
 from modell.core.errors import RuleViolation, check_version
 from modell.core.timeutil import (
     EARLIEST,
@@ -37,6 +37,8 @@ from modell.meetings.models import (
     Invitation,
     Meeting,
 )
+from modell.meetings.titles import generated_title
+from modell.meetings.workdays import nearest_meeting_day
 from modell.organisations.models import Person
 
 DEFAULT_START = time(10, 0)
@@ -56,12 +58,13 @@ def _proposed_start(cohort: Cohort, kind: MeetingKind, number: int) -> datetime 
     first, last = meeting_window(cohort)
     if not first <= day <= last:  # a model with an odd offset: no date rather than 2067
         return None
-    return local_to_utc(day, DEFAULT_START)
+    # Not on a weekend, a holiday, at Christmas or in July: the nearest day that works.
+    day = nearest_meeting_day(day, first, last, period_ends=cohort.ends_on)
+    return local_to_utc(day, DEFAULT_START) if day else None
 
 
 def _title(kind: MeetingKind, number: int, group: Group | None) -> str:
-    name = f"{kind.name} {number}" if kind.count > 1 else kind.name
-    return f"{name} – {group.name}" if group else name
+    return generated_title(kind.name, kind.count, number, group.name if group else None)
 
 
 def rotating_hosts(group: Group) -> list[int]:
@@ -144,6 +147,31 @@ def _schedule_on_start(
     generate_schedule(session, cohort, now=now, user_id=user_id)
 
 
+@cohort_concluded.connect
+def _cancel_what_is_ahead(
+    cohort: Cohort, *, session: Session, now: datetime, user_id: int | None, reason=None
+) -> None:
+    """A cohort concluded before its period ended: the meetings not yet held (or without a
+    date) are cancelled; those invited are told and the entries leave their calendars."""
+    ahead = session.scalars(
+        sa.select(Meeting).where(
+            Meeting.cohort_id == cohort.id,
+            Meeting.status == "planned",
+            sa.or_(Meeting.starts_at.is_(None), Meeting.starts_at > now),
+        )
+    ).all()
+    for meeting in ahead:
+        cancel_meeting(
+            session,
+            meeting,
+            # The coordinator's own words, as those invited should read them.
+            reason=reason or str(_l("The cohort is concluded.")),
+            now=now,
+            user_id=user_id,
+            sender=current_app.config.get("MAIL_DEFAULT_SENDER", "") if has_app_context() else "",
+        )
+
+
 def meetings_of(
     session: Session,
     *,
@@ -220,8 +248,8 @@ def update_meeting(
             _l(
                 "Choose a date from %(first)s to %(last)s: the cohort's period with half a year "
                 "on either side.",
-                first=format_date(first, "long"),
-                last=format_date(last, "long"),
+                first=dates.day(first),
+                last=dates.day(last),
             ),
             field="day",
         )
@@ -323,6 +351,33 @@ def update_checklist(
         obj=meeting,
         **{k: bool(values.get(k)) for k in CHECKLIST_FIELDS},
     )
+
+
+def calendar_order(
+    meetings: list[Meeting],
+    checklists: dict[int, list["ChecklistItem"]],
+    *,
+    now: datetime,
+    organisation_id: int | None = None,
+    only_late: bool = False,
+) -> tuple[list[Meeting], list[Meeting]]:
+    """(coming, earlier): the meetings still ahead (and those without a date) first, soonest
+    first; then those that have begun, latest first. Optionally only those of one
+    organisation (its group's, the cohort's, or hosted by it) and only those with a late
+    checklist item."""
+    if organisation_id is not None:
+        meetings = [
+            m
+            for m in meetings
+            if m.host_organisation_id == organisation_id or organisation_id in organisation_ids(m)
+        ]
+    if only_late:
+        meetings = [m for m in meetings if any(i.late for i in checklists.get(m.id, []))]
+    coming = [m for m in meetings if m.starts_at is None or m.starts_at >= now]
+    earlier = [m for m in meetings if m.starts_at is not None and m.starts_at < now]
+    coming.sort(key=lambda m: (m.starts_at is None, m.starts_at or now, m.id))
+    earlier.sort(key=lambda m: (m.starts_at, m.id), reverse=True)
+    return coming, earlier
 
 
 @dataclass

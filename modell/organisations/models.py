@@ -77,6 +77,9 @@ class Organisation(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(320))
     notes: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Named by a stranger on the public form: not in the register (lists, pickers, exports,
+    # matching) until SKR accepts its registration.
+    proposed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     county: Mapped[County | None] = relationship()
     people: Mapped[list["Person"]] = relationship(

@@ -53,8 +53,18 @@ def index():
     kind = request.args.get("typ", "")
     county = request.args.get("lan", "")
     status = request.args.get("status", "")
-    stmt = sa.select(Organisation).options(selectinload(Organisation.county))
-    stmt = stmt.order_by(swedish(Organisation.name), Organisation.kind)
+    sort = request.args.get("sortera", "")
+    stmt = sa.select(Organisation).where(services.IN_REGISTER)
+    stmt = stmt.options(selectinload(Organisation.county))
+    if sort == "lan":  # by county, then name; those without a county last
+        stmt = stmt.outerjoin(County, County.code == Organisation.county_code).order_by(
+            County.name.is_(None), swedish(County.name), swedish(Organisation.name)
+        )
+    elif sort == "typ":
+        stmt = stmt.order_by(Organisation.kind, swedish(Organisation.name))
+    else:
+        sort = ""
+    stmt = stmt.order_by(swedish(Organisation.name), Organisation.kind, Organisation.id)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(sa.or_(Organisation.name.ilike(like), Organisation.scb_code == q))
@@ -78,11 +88,52 @@ def index():
         kind=kind,
         county=county,
         status=status,
+        sort=sort,
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
         counties=counties,
         titles=titles,
         title_labels=cohorts.TITLE_LABELS,
+    )
+
+
+@bp.route("/personer")
+@login_required
+def people():
+    """Every contact person of every organisation, for SKR: searched by name, e-mail or
+    organisation, filtered by function, sorted and paged."""
+    require_staff()
+    q = request.args.get("q", "").strip()[:200]
+    function = request.args.get("funktion", "")
+    sort = request.args.get("sortera", "")
+    stmt = (
+        sa.select(Person)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .where(Person.active.is_(True), services.IN_REGISTER)
+        .options(selectinload(Person.organisation))
+    )
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(
+            sa.or_(Person.name.ilike(like), Person.email.ilike(like), Organisation.name.ilike(like))
+        )
+    if function in FUNCTION_LABELS:
+        stmt = stmt.where(Person.function == function)
+    else:
+        function = ""
+    if sort == "organisation":
+        stmt = stmt.order_by(swedish(Organisation.name), swedish(Person.name), Person.id)
+    else:
+        sort = ""
+        stmt = stmt.order_by(swedish(Person.name), swedish(Organisation.name), Person.id)
+    page = db.paginate(stmt, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "organisations/people.html",
+        page=page,
+        q=q,
+        function=function,
+        sort=sort,
+        function_labels=FUNCTION_LABELS,
     )
 
 

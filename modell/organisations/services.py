@@ -94,6 +94,9 @@ def find_reference(session: Session, kind: str, name: str) -> Organisation:
     return org
 
 
+# The organisations of the register: not those a stranger proposed and SKR has not accepted.
+IN_REGISTER = Organisation.proposed.is_(False)
+
 # --- organisations the coordinators add, and their contacts -----------------------------------
 
 REFERENCE_FIELDS = ("name", "kind", "scb_code", "county_code", "seat", "latitude", "longitude")
@@ -109,7 +112,9 @@ def namesakes(
     return [
         o
         for o in session.scalars(
-            sa.select(Organisation).where(Organisation.kind == kind).order_by(Organisation.id)
+            sa.select(Organisation)
+            .where(Organisation.kind == kind, IN_REGISTER)
+            .order_by(Organisation.id)
         )
         if name_key(o.name) == wanted and o.id != other_than
     ]
@@ -233,7 +238,7 @@ def organisation_choices(session: Session, *criteria) -> list[tuple[int, str]]:
     """(id, label) of every organisation (or those meeting the criteria), by name."""
     rows = session.execute(
         sa.select(Organisation.id, Organisation.name, Organisation.kind, Organisation.scb_code)
-        .where(*criteria)
+        .where(IN_REGISTER, *criteria)
         .order_by(swedish(Organisation.name), Organisation.kind, Organisation.id)
     ).all()
     return [(row.id, organisation_label(row)) for row in rows]
@@ -251,7 +256,7 @@ def organisation_picks(session: Session, *criteria) -> list[tuple[int, str, str]
             Organisation.scb_code,
             Organisation.county_code,
         )
-        .where(*criteria)
+        .where(IN_REGISTER, *criteria)
         .order_by(swedish(Organisation.name), Organisation.kind, Organisation.id)
     ).all()
     return [(row.id, organisation_label(row), counties.get(row.county_code, "")) for row in rows]
@@ -277,7 +282,7 @@ def one_organisation_called(session: Session, text: str) -> tuple[Organisation |
         code = text.strip()
         found = session.scalars(
             sa.select(Organisation).where(
-                Organisation.scb_code.in_({code, code.zfill(2), code.zfill(4)})
+                IN_REGISTER, Organisation.scb_code.in_({code, code.zfill(2), code.zfill(4)})
             )
         ).all()
     if len(found) == 1:
@@ -285,16 +290,21 @@ def one_organisation_called(session: Session, text: str) -> tuple[Organisation |
     return None, str(SEVERAL_CALLED if found else NONE_CALLED)
 
 
-def organisations_called(session: Session, texts: Iterable[str]) -> dict[str, list[Organisation]]:
+def organisations_called(
+    session: Session, texts: Iterable[str], *, proposed: bool = False
+) -> dict[str, list[Organisation]]:
     """What each text typed or chosen in an organisation field can mean. A label from the list
     (in any case, in any language of the UI) means its one organisation; else a bare name, in
     any case, means every organisation of that name. None: unknown; several: the user must
-    choose one, never this function."""
+    choose one, never this function. Organisations proposed on the public form and not yet
+    accepted count only when `proposed` asks for them."""
     wanted = {t: name_key(t) for t in texts}
     if not wanted:
         return {}
     orgs = session.scalars(
-        sa.select(Organisation).order_by(Organisation.name, Organisation.kind, Organisation.id)
+        sa.select(Organisation)
+        .where(sa.true() if proposed else IN_REGISTER)
+        .order_by(Organisation.name, Organisation.kind, Organisation.id)
     ).all()
     by_label: dict[str, Organisation] = {}
     for language in _label_languages():

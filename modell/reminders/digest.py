@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from modell.auth.models import User
 from modell.core import mail
+from modell.core.dates import span as timespan
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import local_to_utc, to_local
-from modell.core.web import timespan
 from modell.meetings.models import Meeting
 from modell.reminders.models import Notification
 

@@ -33,12 +33,16 @@ def notifications_of(session: Session, user_id: int, *, limit: int = 100) -> lis
 def meeting_titles(session: Session, meeting_ids: set[int]) -> dict[int, str]:
     if not meeting_ids:
         return {}
-    return {
-        meeting_id: title
-        for meeting_id, title in session.execute(
-            sa.select(Meeting.id, Meeting.title).where(Meeting.id.in_(meeting_ids))
-        )
-    }
+    from sqlalchemy.orm import selectinload
+
+    from modell.meetings.titles import title_text
+
+    meetings = session.scalars(
+        sa.select(Meeting)
+        .where(Meeting.id.in_(meeting_ids))
+        .options(selectinload(Meeting.kind), selectinload(Meeting.group))
+    )
+    return {m.id: title_text(m) for m in meetings}
 
 
 def mark_read(session: Session, user_id: int, *, now: datetime) -> int:

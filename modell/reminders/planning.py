@@ -30,21 +30,15 @@ def rules_for(meeting: Meeting) -> list[ReminderRule]:
 
 def previous_meeting(session: Session, meeting: Meeting) -> Meeting | None:
     """The meeting of the same kind just before this one, in the same group (or cohort)."""
-    if meeting.number <= 1:
-        return None
-    return session.scalar(
-        sa.select(Meeting).where(
-            Meeting.cohort_id == meeting.cohort_id,
-            Meeting.group_id.is_(None)
-            if meeting.group_id is None
-            else Meeting.group_id == meeting.group_id,
-            Meeting.kind_id == meeting.kind_id,
-            Meeting.number == meeting.number - 1,
-        )
-    )
+    return _numbered(session, meeting, meeting.number - 1) if meeting.number > 1 else None
 
 
 def next_meeting(session: Session, meeting: Meeting) -> Meeting | None:
+    return _numbered(session, meeting, meeting.number + 1)
+
+
+def _numbered(session: Session, meeting: Meeting, number: int) -> Meeting | None:
+    """The meeting of the same kind with this number, in the same group (or the cohort)."""
     return session.scalar(
         sa.select(Meeting).where(
             Meeting.cohort_id == meeting.cohort_id,
@@ -52,7 +46,7 @@ def next_meeting(session: Session, meeting: Meeting) -> Meeting | None:
             if meeting.group_id is None
             else Meeting.group_id == meeting.group_id,
             Meeting.kind_id == meeting.kind_id,
-            Meeting.number == meeting.number + 1,
+            Meeting.number == number,
         )
     )
 

@@ -26,9 +26,9 @@ from modell.auth.models import User
 from modell.cohorts.models import Group, Participation, ReminderRule
 from modell.core import mail
 from modell.core.claims import claim
+from modell.core.dates import span as timespan
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import to_local
-from modell.core.web import timespan
 from modell.improvements.models import ImprovementWork, LogEntry
 from modell.meetings.calendar import calendar_for
 from modell.meetings.invitations import invitees

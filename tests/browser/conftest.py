@@ -92,8 +92,19 @@ def bare_page(chromium, bare_app):
 def assert_accessible(page):
     """axe-core (shipped inside axe-playwright-python) finds no WCAG 2.1 A/AA violation."""
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}}
+    page.wait_for_load_state("load")
+    try:
+        results = Axe().run(page, options=options)
+    except Error as error:
+        # A click's navigation may still be replacing the document (axe then finds none):
+        # the page it leads to is the one to check, once it has loaded.
+        if "documentElement" not in str(error):
+            raise
+        page.wait_for_load_state("load")
+        results = Axe().run(page, options=options)
     assert results.violations_count == 0, results.generate_report()
 
 

@@ -7,6 +7,7 @@ good example, opens the cohort overview and the "På gång" digest, and download
 as XLSX, which openpyxl opens with Botkyrka's row in it."""
 
 import io
+import re
 from datetime import UTC, datetime
 
 import openpyxl
@@ -70,7 +71,7 @@ def _prepare(app) -> tuple[int, int]:
 def _as(chromium, server, email):
     context, page = _page(chromium, server)
     log_in(page, email, DEMO_PASSWORD)
-    expect(page.get_by_role("heading", name="Omgångar")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hej ")
     return context, page
 
 
@@ -161,6 +162,8 @@ def test_improvement_work_from_baseline_to_the_coordinators_export(chromium, liv
     errors = me.locator("#import-errors")
     expect(errors).to_contain_text("Rad 2, Män")
     expect(errors).to_contain_text("Rad 3, Period")
+    expect(me).to_have_title(re.compile(r"^Fel: "))
+    expect(errors).to_be_focused()
     assert_accessible(me)
     with app.app_context():
         own = db.session.scalar(

@@ -31,7 +31,7 @@ def served(mail_app):
 def as_user(chromium, server, email):
     context, page = _page(chromium, server)
     log_in(page, email, DEMO_PASSWORD)
-    expect(page.get_by_role("heading", name="Omgångar")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hej ")
     return context, page
 
 
@@ -58,6 +58,11 @@ def test_a_meeting_from_schedule_to_attendance(chromium, served, mail_app, smtp)
     context, coordinator = as_user(chromium, served, DEMO["coordinator"])
     contexts.append(context)
     coordinator.get_by_role("link", name="Modellkommuner 2019").click()
+    coordinator.get_by_role("button", name="Starta omgången").click()
+    # Starting plans every meeting and the reminders: the page asks first, and says so.
+    expect(coordinator.get_by_role("heading", level=1)).to_have_text("Starta Modellkommuner 2019?")
+    expect(coordinator.get_by_role("main")).to_contain_text("planeras för dess 6 grupper")
+    assert_accessible(coordinator)
     coordinator.get_by_role("button", name="Starta omgången").click()
     expect(coordinator.locator("#cohort-status")).to_have_text("Pågår")
     coordinator.get_by_role("link", name="Träffar och kalender").click()
@@ -101,6 +106,9 @@ def test_a_meeting_from_schedule_to_attendance(chromium, served, mail_app, smtp)
     expect(host.get_by_role("region", name="Värdens checklista")).not_to_contain_text("Försenat")
     assert_accessible(host)
 
+    host.get_by_role("button", name="Skicka inbjudan").click()
+    asked = host.get_by_role("main")
+    expect(asked).to_contain_text("får inbjudan med dagordningen")
     host.get_by_role("button", name="Skicka inbjudan").click()
     sent = host.get_by_role("status").filter(has_text="Inbjudan är skickad till")
     expect(sent).to_be_visible()
