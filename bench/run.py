@@ -44,7 +44,7 @@ def build(app) -> tuple[int, int]:
     with app.app_context():
         upgrade()
         load_reference(db.session, now=NOW)
-        load_demo(db.session, now=NOW, development=True)
+        load_demo(db.session, now=NOW, development=True, living_programme=False)
         demo = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
         cohorts.change_status(db.session, demo, "running", now=NOW, user_id=None)
         cohorts.conclude(

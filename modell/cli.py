@@ -35,14 +35,18 @@ def load_reference_command():
 
 @cli.command("demo")
 def demo_command():
-    """Load the demo cohorts (2019, and one running now) and the demo users (idempotent)."""
+    """Load the demo cohorts (2019 as history, one running now, the next one open for
+    registration) and the demo users (idempotent)."""
     from modell.demo import DEMO_USERS, load_demo
 
     development = current_app.config["MODELL_ENV"] == "development"
     result = load_demo(db.session, now=utcnow(), development=development)
     db.session.commit()
-    if result.created_cohort or result.created_living:
-        click.echo("Demo cohorts created: the 2019 cohort and one running now.")
+    if result.created_cohort or result.created_living or result.created_open:
+        click.echo(
+            "Demo cohorts created: 2019 (concluded, recorded as history), one running now and "
+            "the next one open for interest registration."
+        )
     else:
         click.echo("Demo cohorts already there.")
     click.echo("Demo logins:")

@@ -82,7 +82,7 @@ def prepare(url: str, tmp: Path, demo: bool = True) -> None:
         upgrade()
         load_reference(db.session, now=utcnow())
         if demo:
-            load_demo(db.session, now=utcnow(), development=True)
+            load_demo(db.session, now=utcnow(), development=True, living_programme=False)
         else:  # what `flask modell load-reference` gives, and one coordinator
             from modell.auth.models import User
             from modell.auth.services import hash_password

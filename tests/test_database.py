@@ -66,7 +66,7 @@ def test_the_demo_is_the_2019_cohort_with_six_groups_and_loading_it_again_change
         )
 
     before = snapshot()
-    result = load_demo(db.session, now=utcnow(), development=True)
+    result = load_demo(db.session, now=utcnow(), development=True, living_programme=False)
     db.session.commit()
     assert not result.created_cohort and result.users == []
     assert snapshot() == before
@@ -166,3 +166,81 @@ def test_the_demo_also_holds_a_cohort_running_now_with_improvement_work_in_it(ap
             .select_from(MentorSession)
             .where(MentorSession.group_id == group.id)
         )
+
+
+def test_the_demo_that_make_run_loads_is_a_living_programme(backend, tmp_path):
+    """2019 concluded as history (no meetings, no mail), a cohort running now with meetings
+    behind and ahead, and the next cohort open with registrations for SKR to decide; what
+    the coordinator's start page puts first is the open cohort's registrations."""
+    from modell.cohorts.models import InterestRegistration
+    from modell.core.models import OutboxMessage
+    from modell.core.timeutil import to_local
+    from modell.demo import OPEN_DESCRIPTION
+    from modell.demo_living import LIVING_DESCRIPTION
+    from modell.meetings.models import Meeting
+    from tests.conftest import login
+
+    url, drop = backend.empty()
+    try:
+        app = create_app(base_config(url, MODELL_INSTANCE_DIR=str(tmp_path)))
+        with app.app_context():
+            upgrade()
+            load_reference(db.session, now=utcnow())
+            now = utcnow()
+            result = load_demo(db.session, now=now, development=True)
+            db.session.commit()
+            assert result.created_cohort and result.created_living and result.created_open
+            today = to_local(now).date()
+
+            old = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
+            assert (old.status, old.is_history) == ("concluded", True)
+            assert {p.status for p in old.participations} == {"completed"}
+            assert not db.session.scalar(
+                sa.select(sa.func.count()).select_from(Meeting).where(Meeting.cohort_id == old.id)
+            )
+            assert to_local(old.concluded_at).date() == old.ends_on
+
+            living = db.session.scalar(
+                sa.select(Cohort).where(Cohort.description == LIVING_DESCRIPTION)
+            )
+            days = [
+                to_local(m.starts_at).date()
+                for m in db.session.scalars(
+                    sa.select(Meeting).where(Meeting.cohort_id == living.id)
+                )
+                if m.starts_at is not None
+            ]
+            assert living.status == "running"
+            assert min(days) < today < max(days)
+
+            upcoming = db.session.scalar(
+                sa.select(Cohort).where(Cohort.description == OPEN_DESCRIPTION)
+            )
+            assert upcoming.status == "open" and upcoming.registration_deadline > today
+            waiting = db.session.scalars(
+                sa.select(InterestRegistration).where(InterestRegistration.cohort_id == upcoming.id)
+            ).all()
+            assert len(waiting) == 2 and {r.status for r in waiting} == {"submitted"}
+            # Nothing about 2019 was ever written to the outbox.
+            assert not db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.subject.contains("2019"))
+            )
+
+            again = load_demo(db.session, now=utcnow(), development=True)
+            db.session.commit()
+            assert not (again.created_cohort or again.created_living or again.created_open)
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 3
+            open_name, living_name = upcoming.name, living.name
+
+        client = app.test_client()
+        login(client, "samordnare@example.org")
+        page = client.get("/").get_data(as_text=True)
+        assert page.index(open_name) < page.index(living_name)
+        assert "2 intresseanmälningar att besluta" in page
+        assert client.get("/omgangar/oppna").get_data(as_text=True).count(open_name) >= 1
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        drop()
