@@ -22,7 +22,7 @@ from modell.cohorts import groups, registrations
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort
 from modell.core.timeutil import to_local
-from modell.demo_living import add_core_people, living_cohort
+from modell.demo_living import add_core_people, give_feedback, living_cohort
 from modell.organisations.models import Organisation, Person
 from modell.organisations.services import find_reference
 
@@ -160,6 +160,8 @@ def load_demo(
             )
         )
         result.users.append(email)
+    session.flush()
+    give_feedback(session, now=now)
     return result
 
 

@@ -333,12 +333,101 @@ def _past_reminders(session: Session, now: datetime) -> None:
             )
 
 
+AGENDA = """1. Välkomna och presentation av värdorganisationen
+2. Nuläget: vad har hänt sedan senaste träffen?
+3. Erfarenhetsutbyte kring förbättringsarbetet och nyckeltalen
+4. Analys: vad kan vi lära och föra över till oss?
+5. Förbättringsmål till nästa träff
+6. Plus – Minus – Intressant och datum för nästa träff"""
+MINUTES = """Alla organisationer redovisade sitt förbättringsarbete. Samtalet handlade om hur
+könsuppdelad statistik kan följas upp i verksamhetsplanen."""
+DECISIONS = "Nästa träff hålls enligt schemat. Varje organisation tar med ett nyckeltal."
+
+# Plus – Minus – Intressant that the demo's people gave on a held meeting.
+FEEDBACK = {
+    "strateg@kalmar.example.org": (
+        "Konkreta exempel från hemtjänsten.",
+        "För lite tid till analysen.",
+        "Växjös sätt att redovisa nyckeltalen.",
+    ),
+    "mentor@jonkoping.example.org": (
+        "Alla tre funktionerna var med.",
+        None,
+        "Hur styrdokumenten kan bära jämställdhetsmålen.",
+    ),
+}
+
+
+def give_feedback(session: Session, *, now: datetime) -> None:
+    """The demo's people gave their Plus – Minus – Intressant on the latest held meeting of
+    their group (called once their accounts exist)."""
+    from modell.auth.models import User
+    from modell.meetings.models import Meeting, PmiFeedback
+
+    cohort = session.scalar(sa.select(Cohort).where(Cohort.description == LIVING_DESCRIPTION))
+    if cohort is None:
+        return
+    for email, (plus, minus, interesting) in FEEDBACK.items():
+        user = session.scalar(sa.select(User).where(User.email == email))
+        if user is None or user.person is None:
+            continue
+        group = next(
+            (
+                g
+                for g in cohort.groups
+                if any(p.organisation_id == user.person.organisation_id for p in g.participations)
+            ),
+            None,
+        )
+        if group is None:
+            continue
+        held = session.scalar(
+            sa.select(Meeting)
+            .where(Meeting.group_id == group.id, Meeting.starts_at < now)
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
+        )
+        if held is None or session.scalar(
+            sa.select(PmiFeedback).where(
+                PmiFeedback.meeting_id == held.id, PmiFeedback.user_id == user.id
+            )
+        ):
+            continue
+        after_meeting.save_pmi(
+            session,
+            held,
+            user,
+            plus=plus,
+            minus=minus,
+            interesting=interesting,
+            now=held.ends_at or held.starts_at,
+        )
+
+
 def _hold_past_meetings(session: Session, cohort: Cohort, today: date) -> None:
     """Invitations went out two weeks before each past meeting (delivered then) and the
     host recorded who came: everyone but one politician per group."""
     for meeting in meetings.meetings_of(session, cohort=cohort):
-        if meeting.starts_at is None or to_local(meeting.starts_at).date() >= today:
+        if meeting.starts_at is None:
             continue
+        meeting.agenda = AGENDA
+        if meeting.host is not None:
+            meeting.location = f"Stadshuset, {meeting.host.seat or meeting.host.name}"
+        if to_local(meeting.starts_at).date() >= today:
+            continue
+        # The host worked through SKR's checklist and wrote down what was decided.
+        for key in meetings.CHECKLIST_FIELDS:
+            setattr(meeting, key, True)
+        meeting.note_taker_id = next(
+            (
+                p.id
+                for p in (meeting.host.people if meeting.host else [])
+                if p.function == "strategist"
+            ),
+            None,
+        )
+        meeting.minutes = MINUTES
+        meeting.decisions = DECISIONS
         sent = meeting.starts_at - timedelta(weeks=2)
         invitations.send_invitations(session, meeting, now=sent, user_id=None)
         session.flush()

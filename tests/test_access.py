@@ -256,7 +256,7 @@ CASES = {
         ("POST", "/moten/{own_meeting}/svar", expect(403, participant=400, mentor=400))
     ],
     "meetings.pmi": [
-        ("POST", "/moten/{own_meeting}/pmi", expect(403, participant=400, mentor=400))
+        ("POST", "/moten/{held_meeting}/pmi", expect(403, participant=400, mentor=400))
     ],
     "meetings.document": [
         ("GET", "/moten/filer/{document}", expect(200, county_observer=403, outsider=403)),
@@ -495,6 +495,14 @@ def _ids(app) -> dict:
         own_meeting.starts_at = utcnow() + timedelta(days=30)
         own_meeting.ends_at = own_meeting.starts_at + timedelta(hours=5)
         invitations.send_invitations(db.session, own_meeting, now=now, user_id=None)
+        # Held yesterday: its feedback form is open.
+        held_meeting = db.session.scalar(
+            sa.select(Meeting).where(
+                Meeting.group_id == group_with("Botkyrka"), Meeting.number == 2
+            )
+        )
+        held_meeting.starts_at = utcnow() - timedelta(days=1)
+        held_meeting.ends_at = held_meeting.starts_at + timedelta(hours=5)
         document = after_meeting.store_document(
             db.session,
             own_meeting,
@@ -573,6 +581,7 @@ def _ids(app) -> dict:
         db.session.flush()
         return {
             "own_meeting": own_meeting.id,
+            "held_meeting": held_meeting.id,
             "north_meeting": db.session.scalar(
                 sa.select(Meeting.id).where(Meeting.group_id == group_with("Nordmaling"))
             ),

@@ -319,7 +319,7 @@ FUZZ: dict[str, list[Case]] = {
     "meetings.documentation": [Case(P, ["/moten/{own_meeting}"], MEETING_VIEWS)],
     "meetings.upload": [Case(P, ["/moten/{own_meeting}"], MEETING_VIEWS)],
     "meetings.document": [Case(P, ["/moten/filer/{document}"])],
-    "meetings.pmi": [Case(P, ["/moten/{own_meeting}"], MEETING_VIEWS)],
+    "meetings.pmi": [Case(P, ["/moten/{held_meeting}"], MEETING_VIEWS)],
     "meetings.cohort_pmi": [Case(S, ["/moten/omgang/{cohort}/pmi"])],
     "meetings.ics": [Case(P, ["/moten/{own_meeting}.ics"])],
     "meetings.my_calendar": [Case(M, ["/moten/kalender"])],

@@ -45,3 +45,16 @@ def test_templates_contain_no_untranslated_visible_english(app):
     html = app.test_client().get("/konto/logga-in").get_data(True)
     for english in ("Log in", "Password", "Forgot your password?", "Skip to content"):
         assert f">{english}<" not in html
+
+
+def test_every_kind_of_mail_has_a_name_in_the_outbox():
+    """The outbox names each message's kind in the reader's language, never by its key."""
+    import re
+    from pathlib import Path
+
+    from modell.core.routes import KIND_LABELS
+
+    source = "\n".join(p.read_text() for p in Path("modell").rglob("*.py"))
+    kinds = set(re.findall(r'\bkind="([a-z_]+)"', source)) - {"agency", "federation"}
+    assert {"confirmation", "reminder", "registration_decided"} <= kinds
+    assert not {k for k in kinds if k.split("_")[0] not in KIND_LABELS}

@@ -427,13 +427,14 @@ def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(a
 
 def test_pmi_is_one_per_person_and_meeting_and_not_empty(app, ctx):
     meeting = group_meeting(start_demo(), "Botkyrka")
+    after = meeting.starts_at + timedelta(hours=6)
     user = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
     with pytest.raises(RuleViolation):
         after_meeting.save_pmi(
-            db.session, meeting, user, plus=" ", minus=None, interesting=None, now=START
+            db.session, meeting, user, plus=" ", minus=None, interesting=None, now=after
         )
     after_meeting.save_pmi(
-        db.session, meeting, user, plus="Bra samtal", minus=None, interesting=None, now=START
+        db.session, meeting, user, plus="Bra samtal", minus=None, interesting=None, now=after
     )
     after_meeting.save_pmi(
         db.session,
@@ -442,7 +443,7 @@ def test_pmi_is_one_per_person_and_meeting_and_not_empty(app, ctx):
         plus="Bra samtal",
         minus="För kort",
         interesting="Västerås uppföljning",
-        now=START,
+        now=after,
     )
     db.session.flush()
     (feedback,) = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
@@ -597,3 +598,41 @@ def test_the_cohort_calendar_shows_the_coming_meetings_first_and_filters(app):
     login(member, DEMO["participant"])
     assert 'name="mina"' in member.get(f"/moten/omgang/{cohort_id}").get_data(True)
     assert member.get(f"/moten/omgang/{cohort_id}?mina=1&forsenat=1").status_code == 200
+
+
+def test_pmi_is_feedback_on_a_meeting_that_has_begun(app, ctx):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    user = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
+    before = meeting.starts_at - timedelta(minutes=1)
+    with pytest.raises(RuleViolation, match="börjat"):
+        after_meeting.save_pmi(
+            db.session, meeting, user, plus="Bra", minus=None, interesting=None, now=before
+        )
+    assert not after_meeting.pmi_for(db.session, [meeting])[meeting.id]
+    after_meeting.save_pmi(
+        db.session, meeting, user, plus="Bra", minus=None, interesting=None,
+        now=meeting.starts_at,
+    )  # fmt: skip
+    assert len(after_meeting.pmi_for(db.session, [meeting])[meeting.id]) == 1
+
+
+def test_a_coming_meeting_offers_no_feedback_form_yet(app):
+    from modell.demo_living import LIVING_DESCRIPTION
+    from tests.conftest import login
+
+    with app.app_context():
+        cohort = db.session.scalar(
+            sa.select(Cohort).where(Cohort.description == LIVING_DESCRIPTION)
+        )
+        group = next(g for g in cohort.groups if "Kalmar" in g.name)
+        coming, held = (
+            db.session.scalar(
+                sa.select(Meeting).where(Meeting.group_id == group.id, Meeting.number == n)
+            ).id
+            for n in (2, 1)
+        )
+    client = app.test_client()
+    login(client, "strateg@kalmar.example.org")
+    page = client.get(f"/moten/{coming}").get_data(as_text=True)
+    assert "Skicka återkopplingen" not in page and "När träffen har hållits" in page
+    assert "Skicka återkopplingen" in client.get(f"/moten/{held}").get_data(as_text=True)

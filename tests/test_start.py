@@ -3,7 +3,7 @@ cohort (ranked), the host the next meeting's checklist, the participant the next
 whether the organisation has logged since the last one, the mentor who needs a nudge, the
 county observer the county's organisations and their progress."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -17,7 +17,8 @@ from modell.organisations.models import Organisation
 from modell.start import services as start
 from tests.conftest import DEMO, login
 
-LIVING = "Modellkommuner 2026"
+# The running demo cohort is named by the year it started, which follows the day it is loaded.
+LIVING = f"Modellkommuner {(date.today() - timedelta(weeks=16)).year}"
 
 
 def member_of(name: str) -> User:
@@ -142,6 +143,36 @@ def test_the_county_observer_sees_only_its_county_and_the_progress(app):
     page = client.get("/").get_data(True)
     assert "Västerbottens län" in page and "Umeå" in page
     assert "Kalmar" not in page and "Hudiksvall" not in page
+
+
+def test_the_county_observer_sees_the_countys_history_with_role_outcome_and_title(app):
+    """Concluded, 2019 leaves the live table; the county's organisations stay on the page
+    with their role, whether they completed it and the title they hold."""
+    from modell.cohorts import services as cohorts
+    from modell.demo import COHORT_NAME
+    from tests.test_meetings import START
+
+    with app.app_context():
+        cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == COHORT_NAME))
+        cohorts.change_status(db.session, cohort, "running", now=START, user_id=None)
+        outcomes = {
+            p.id: cohorts.Outcome(p.organisation.name != "Robertsfors", "Bytte strateg")
+            for p in cohort.participations
+        }
+        cohorts.conclude(db.session, cohort, outcomes, now=utcnow(), user_id=None)
+        db.session.commit()
+    client = app.test_client()
+    login(client, DEMO["county_observer"])
+    page = client.get("/").get_data(True)
+    history = page[page.index("Avslutade omgångar") :]
+    rows = {
+        name: history[history.index(f">{name}<") :].split("</tr>")[0]
+        for name in ("Robertsfors", "Umeå", "Vännäs", "Nordmaling")
+    }
+    assert "Inte fullföljt" in rows["Robertsfors"] and "Benchmarking" in rows["Robertsfors"]
+    assert "Fullföljt" in rows["Nordmaling"]
+    assert "Mentor" in rows["Vännäs"] and "Stödorganisation" in rows["Umeå"]
+    assert "Kalmar" not in page
 
 
 def test_an_accepted_organisation_sees_its_new_cohort_before_the_groups(app):

@@ -398,6 +398,12 @@ PARTICIPATION_ROLE_LABELS = {
     "support": _l("Support organisation"),
 }
 PARTICIPATION_STATUSES = ("active", "completed", "not_completed", "withdrawn")
+PARTICIPATION_STATUS_LABELS = {
+    "active": _l("Taking part"),
+    "completed": _l("Completed"),
+    "not_completed": _l("Not completed"),
+    "withdrawn": _l("Withdrawn"),
+}
 
 
 class Participation(db.Model):

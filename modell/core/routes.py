@@ -30,6 +30,8 @@ KIND_LABELS = {
     "meeting": _l("Meeting invitation or change"),
     "reminder": _l("Reminder"),
     "digest": _l("Weekly digest of reminders"),
+    "confirmation": _l("Confirmation of an interest registration"),
+    "registration": _l("SKR's decision on an interest registration"),
 }
 
 

@@ -62,7 +62,8 @@ def run_forever(app: Flask, *, poll_seconds: float, stop: threading.Event | None
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            run_once(app, now=utcnow())
+            clock = app.config.get("CLOCK")  # the app's time (a test may set it), else now
+            run_once(app, now=clock() if clock else utcnow())
         except Exception:  # the database may be restarting: try again next pass
             log.exception("worker pass failed")
         stop.wait(poll_seconds)

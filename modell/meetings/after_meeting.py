@@ -161,6 +161,11 @@ def documents_of(session: Session, meeting: Meeting) -> list[MeetingDocument]:
     )
 
 
+def feedback_open(meeting: Meeting, now: datetime) -> bool:
+    """Plus – Minus – Intressant is feedback on a meeting that has taken place."""
+    return meeting.starts_at is not None and meeting.starts_at <= now
+
+
 def save_pmi(
     session: Session,
     meeting: Meeting,
@@ -171,7 +176,10 @@ def save_pmi(
     interesting: str | None,
     now: datetime,
 ) -> PmiFeedback:
-    """Plus – Minus – Intressant: one per person and meeting, changed by sending it again."""
+    """Plus – Minus – Intressant: one per person and meeting, changed by sending it again;
+    feedback on the meeting, so not before it has begun."""
+    if not feedback_open(meeting, now):
+        raise RuleViolation(_l("Feedback can be given once the meeting has begun."))
     if not any((x or "").strip() for x in (plus, minus, interesting)):
         raise RuleViolation(_l("Write at least one of plus, minus and interesting."), field="plus")
     feedback = session.scalar(

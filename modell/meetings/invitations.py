@@ -253,16 +253,22 @@ def forget_needs(session: Session, now: datetime, config) -> int:
     ended = sa.select(Meeting.id).where(
         sa.func.coalesce(Meeting.ends_at, Meeting.starts_at, Meeting.updated_at) <= cutoff
     )
+    kept = (
+        Invitation.meeting_id.in_(ended),
+        sa.or_(
+            Invitation.diet.is_not(None),
+            Invitation.needs_hearing_loop.is_(True),
+            Invitation.other_needs.is_not(None),
+        ),
+    )
+    # Looked for first: the worker runs this every few seconds, and an update that finds
+    # nothing would still take the database's write lock each time (SQLite).
+    ids = session.scalars(sa.select(Invitation.id).where(*kept)).all()
+    if not ids:
+        return 0
     return session.execute(
         sa.update(Invitation)
-        .where(
-            Invitation.meeting_id.in_(ended),
-            sa.or_(
-                Invitation.diet.is_not(None),
-                Invitation.needs_hearing_loop.is_(True),
-                Invitation.other_needs.is_not(None),
-            ),
-        )
+        .where(Invitation.id.in_(ids), *kept)
         .values(diet=None, needs_hearing_loop=False, other_needs=None)
         .execution_options(synchronize_session=False)
     ).rowcount

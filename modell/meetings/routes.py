@@ -170,6 +170,9 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         upload_form=forms.get("upload") or UploadForm(),
         pmi_form=forms.get("pmi") or PmiForm(obj=feedback),
         may_give_pmi=invitations.may_give_feedback(meeting, current_user.organisation_id),
+        feedback_open=after_meeting.feedback_open(meeting, now()),
+        cohort_visible=may_view(current_user, meeting.cohort),
+        group_visible=meeting.group is not None and may_view(current_user, meeting.group),
         documents=after_meeting.documents_of(db.session, meeting),
         pmi=gathered if current_user.is_staff else [],
         invitations=sorted(

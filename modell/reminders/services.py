@@ -28,6 +28,7 @@ from modell.core import mail
 from modell.core.claims import claim
 from modell.core.dates import span as timespan
 from modell.core.models import OutboxMessage
+from modell.core.sqlite import write_lock
 from modell.core.timeutil import to_local
 from modell.improvements.models import ImprovementWork, LogEntry
 from modell.meetings.calendar import calendar_for
@@ -270,10 +271,12 @@ def process(session: Session, now: datetime, config: Mapping, *, limit: int = BA
         session.commit()
         if not ids:
             break
+        write_lock(session)
         _process_batch(session, ids, now, config, summary)
         session.commit()
         if len(ids) < limit:
             break
+    write_lock(session)
     summary.messages += digest.send_digests(session, now, config)
     session.commit()
     return summary

@@ -6,8 +6,13 @@ from datetime import date
 from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from modell.cohorts.models import COHORT_STATUS_LABELS
+from modell.cohorts.models import (
+    COHORT_STATUS_LABELS,
+    PARTICIPATION_ROLE_LABELS,
+    PARTICIPATION_STATUS_LABELS,
+)
 from modell.cohorts.public import PENDING_HOURS
+from modell.cohorts.services import TITLE_LABELS
 from modell.core.clock import now
 from modell.core.timeutil import to_local
 from modell.extensions import db
@@ -21,12 +26,13 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     moment = now()
-    coordinator = member = county = None
+    coordinator = member = county = county_history = None
     county_name = None
     if current_user.is_staff:
         coordinator = services.coordinator_start(db.session, now=moment)
     elif current_user.role == "county_observer":
         county = services.county_start(db.session, current_user.county_code)
+        county_history = services.county_history(db.session, current_user.county_code)
         found = db.session.get(County, current_user.county_code)
         county_name = found.name if found else current_user.county_code
     else:
@@ -36,7 +42,11 @@ def home():
         coordinator=coordinator,
         member=member,
         county=county,
+        county_history=county_history,
         county_name=county_name,
+        role_labels=PARTICIPATION_ROLE_LABELS,
+        title_labels=TITLE_LABELS,
+        participation_status_labels=PARTICIPATION_STATUS_LABELS,
         cohort_status_labels=COHORT_STATUS_LABELS,
         today=to_local(moment).date(),
     )

@@ -17,8 +17,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from modell.cohorts import services as cohort_services
 from modell.cohorts.models import Cohort, Group, InterestRegistration, Participation
 from modell.cohorts.services import DECIDING_STATES
+from modell.core.text import swedish_key
 from modell.core.timeutil import to_local
 from modell.improvements import services as improvements
 from modell.improvements.models import ImprovementWork, LogEntry
@@ -275,3 +277,31 @@ def county_start(session: Session, county_code: str) -> list[CountyOrganisation]
         for p in participations
     ]
     return sorted(rows, key=lambda r: (r.organisation.name.casefold(), r.participation.cohort_id))
+
+
+@dataclass
+class CountyHistory:
+    participation: Participation
+    title: str | None
+
+
+def county_history(session: Session, county_code: str) -> list[CountyHistory]:
+    """The county's organisations in concluded cohorts (live or recorded afterwards): their
+    role, whether they completed, and the title it earned, newest cohort first per
+    organisation."""
+    participations = session.scalars(
+        sa.select(Participation)
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .join(Cohort, Cohort.id == Participation.cohort_id)
+        .where(Organisation.county_code == county_code, Cohort.status == "concluded")
+        .options(selectinload(Participation.organisation), selectinload(Participation.cohort))
+    ).all()
+    titles = cohort_services.titles_of(session, [p.organisation_id for p in participations])
+    rows = [CountyHistory(p, titles.get(p.organisation_id)) for p in participations]
+    return sorted(
+        rows,
+        key=lambda r: (
+            swedish_key(r.participation.organisation.name),
+            -(r.participation.cohort.starts_on or date.min).toordinal(),
+        ),
+    )
