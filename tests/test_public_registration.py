@@ -309,6 +309,9 @@ def test_bad_answers_are_shown_beside_their_fields_and_nothing_is_kept(app):
         # The summary names a contact's field fully: three fields are called "E-postadress".
         (answers(manager_email="chef-at-fagersta"), ">Chef – e-postadress: "),
         (answers(mentor_commitment=None), "mentor_commitment-error"),
+        # An organisation not chosen is listed with the other problems, not after them.
+        (answers(organisation="", submitter_email=""), "organisation-error"),
+        (answers(organisation="Fagerstad", manager_email="x"), "Ingen organisation heter så"),
     ]
     for form, shown in cases:
         page = post_form(visitor, url, form)

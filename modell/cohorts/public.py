@@ -81,6 +81,9 @@ def _data_from_json(raw: dict) -> applications.RegistrationData:
     return applications.RegistrationData(**values)
 
 
+CHOOSE_ORGANISATION = _l("Choose your organisation, or name it and give its kind.")
+
+
 def start(
     session: Session,
     cohort: Cohort,
@@ -100,9 +103,7 @@ def start(
     if organisation is None:
         new_name = strip_format_characters(new_name or "").strip()
         if not new_name or new_kind not in ORGANISATION_KINDS:
-            raise RuleViolation(
-                _l("Choose your organisation, or name it and give its kind."), field="organisation"
-            )
+            raise RuleViolation(CHOOSE_ORGANISATION, field="organisation")
         if new_kind in ("municipality", "region"):
             raise RuleViolation(
                 _l("Every municipality and region is in the list: choose yours there."),

@@ -72,11 +72,17 @@ def public_register(cohort_id: int):
     if not applications.registration_open(cohort, today()):
         return render_template("cohorts/public_closed.html", cohort=cohort), 404
     form = PublicRegistrationForm()
-    if form.validate_on_submit():
-        if form.website.data:  # only a robot fills in what people cannot see
+    if form.is_submitted():
+        valid = form.validate_on_submit()
+        if valid and form.website.data:  # only a robot fills in what people cannot see
             return redirect(url_for("cohorts.public_sent", cohort_id=cohort.id))
+        # The organisation is looked up on every submission, so that its problem is listed
+        # with the others at once, not only once they are put right.
         organisation = chosen_organisation(form)  # None: a new one, named below
-        if organisation is not False:
+        if organisation is None and not (form.new_name.data or "").strip():
+            add_error(form, public.CHOOSE_ORGANISATION, "organisation")
+            organisation = False
+        if valid and organisation is not False:
             try:
                 public.start(
                     db.session,
