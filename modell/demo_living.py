@@ -339,6 +339,12 @@ AGENDA = """1. Välkomna och presentation av värdorganisationen
 4. Analys: vad kan vi lära och föra över till oss?
 5. Förbättringsmål till nästa träff
 6. Plus – Minus – Intressant och datum för nästa träff"""
+COHORT_AGENDA = """1. Välkomna: programmet och året som kommer
+2. Jämställdhetsintegrering av styrning och ledning
+3. Grupperna möts och planerar sina benchmarkingträffar
+4. Förbättringsarbete och könsuppdelade nyckeltal mellan träffarna"""
+COHORT_MINUTES = """SKR presenterade programmet. Grupperna bestämde datum och värdar för sina tre
+benchmarkingträffar."""
 MINUTES = """Alla organisationer redovisade sitt förbättringsarbete. Samtalet handlade om hur
 könsuppdelad statistik kan följas upp i verksamhetsplanen."""
 DECISIONS = "Nästa träff hålls enligt schemat. Varje organisation tar med ett nyckeltal."
@@ -410,24 +416,27 @@ def _hold_past_meetings(session: Session, cohort: Cohort, today: date) -> None:
     for meeting in meetings.meetings_of(session, cohort=cohort):
         if meeting.starts_at is None:
             continue
-        meeting.agenda = AGENDA
-        if meeting.host is not None:
-            meeting.location = f"Stadshuset, {meeting.host.seat or meeting.host.name}"
+        whole_cohort = meeting.group is None  # the kickoff and the result conference
+        meeting.agenda = COHORT_AGENDA if whole_cohort else AGENDA
+        meeting.location = (
+            "SKR, Hornsgatan 20, Stockholm"
+            if whole_cohort
+            else f"Stadshuset, {meeting.host.seat or meeting.host.name}"
+        )
         if to_local(meeting.starts_at).date() >= today:
             continue
-        # The host worked through SKR's checklist and wrote down what was decided.
+        # The host (SKR for the whole cohort) worked through the checklist and wrote down
+        # what was decided; the note taker is a strategist of the host, or of the cohort.
         for key in meetings.CHECKLIST_FIELDS:
             setattr(meeting, key, True)
-        meeting.note_taker_id = next(
-            (
-                p.id
-                for p in (meeting.host.people if meeting.host else [])
-                if p.function == "strategist"
-            ),
-            None,
+        people = (
+            meeting.host.people
+            if meeting.host is not None
+            else [p for part in cohort.participations for p in part.organisation.people]
         )
-        meeting.minutes = MINUTES
-        meeting.decisions = DECISIONS
+        meeting.note_taker_id = next((p.id for p in people if p.function == "strategist"), None)
+        meeting.minutes = COHORT_MINUTES if whole_cohort else MINUTES
+        meeting.decisions = None if whole_cohort else DECISIONS
         sent = meeting.starts_at - timedelta(weeks=2)
         invitations.send_invitations(session, meeting, now=sent, user_id=None)
         session.flush()

@@ -282,3 +282,35 @@ def test_changing_an_approved_good_example_sends_it_back_for_a_new_decision(app,
     services.save_entry(db.session, work, changed, now=LATER, user_id=None, entry=entry)
     assert entry.good_example == "proposed" and entry.good_example_decided_at is None
     assert entry not in services.good_examples(db.session)
+
+
+def test_a_concluded_cohorts_improvement_work_is_a_record_that_nobody_writes(app):
+    """Concluded, the cohort's work is still read by the organisation and its group, but
+    neither the organisation nor its mentor changes it any more."""
+    from modell.auth.models import User
+    from modell.cohorts import services as cohorts
+    from modell.core.access import may_change, may_view
+    from modell.core.types import utcnow
+    from modell.improvements.models import Workspace
+
+    with app.app_context():
+        cohort = start_demo()
+        botkyrka = participation(cohort, "Botkyrka")
+        user = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
+        assert may_change(user, Workspace(botkyrka))
+        cohorts.conclude(
+            db.session,
+            cohort,
+            {p.id: cohorts.Outcome(True) for p in cohort.participations},
+            now=utcnow(),
+            user_id=None,
+        )
+        db.session.commit()
+        assert may_view(user, Workspace(botkyrka)) and not may_change(user, Workspace(botkyrka))
+        pid = botkyrka.id
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    page = client.get(f"/arbete/{pid}")
+    assert page.status_code == 200 and "Lägg till förbättringsarbete" not in page.get_data(True)
+    refused = post_form(client, f"/arbete/{pid}/arbeten/ny", {"title": "Sent"}, f"/arbete/{pid}")
+    assert refused.status_code == 403

@@ -636,3 +636,29 @@ def test_a_coming_meeting_offers_no_feedback_form_yet(app):
     page = client.get(f"/moten/{coming}").get_data(as_text=True)
     assert "Skicka återkopplingen" not in page and "När träffen har hållits" in page
     assert "Skicka återkopplingen" in client.get(f"/moten/{held}").get_data(as_text=True)
+
+
+def test_the_cohort_calendar_is_searched_and_its_earlier_meetings_paged(app, monkeypatch):
+    from modell.meetings import routes
+    from tests.conftest import login
+
+    with app.app_context():
+        cohort = start_demo()
+        db.session.commit()
+        cohort_id = cohort.id
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Meeting).where(Meeting.cohort_id == cohort_id)
+        )
+    monkeypatch.setattr(routes, "EARLIER_PER_PAGE", 5)
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    url = f"/moten/omgang/{cohort_id}"
+    pages = (total + 4) // 5  # 2019's meetings are all earlier than today
+    first = client.get(url).get_data(as_text=True)
+    assert f"Sida 1 av {pages}" in first and "sida=2" in first
+    last = client.get(f"{url}?sida={pages}").get_data(as_text=True)
+    assert f"Sida {pages} av {pages}" in last and "Föregående" in last
+    shown = client.get(f"{url}?sok=botkyrka").get_data(as_text=True)
+    # Botkyrka's group meets three times; the meetings of other groups are not listed.
+    assert shown.count("Benchmarkingträff") == 3 and "Askersund, Fagersta" not in shown
+    assert "Inga med de här valen" in client.get(f"{url}?sok=ingen+sådan").get_data(True)

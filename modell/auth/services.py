@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from zxcvbn import zxcvbn
 
 from modell.auth.models import LoginSession, LoginThrottle, PasswordResetRequest, User
@@ -97,10 +97,12 @@ def load_login_session(
 ) -> User | None:
     """The user behind a cookie's token, if that login session is still open, not idle and
     not older than its absolute lifetime (a stolen cookie kept busy still runs out)."""
+    # The session, its user and the user's person in one query: every page asks who the
+    # user is and which organisation they belong to.
     row = session.scalar(
-        sa.select(LoginSession).where(
-            LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None)
-        )
+        sa.select(LoginSession)
+        .where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None))
+        .options(joinedload(LoginSession.user).joinedload(User.person))
     )
     if row is None:
         return None

@@ -434,7 +434,9 @@ class Participation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     cohort: Mapped[Cohort] = relationship(back_populates="participations")
-    organisation: Mapped[Organisation] = relationship()
+    # Loaded with the participations, in one query per batch: nearly every page that lists
+    # participations names their organisations, and access checks read their counties.
+    organisation: Mapped[Organisation] = relationship(lazy="selectin")
     group: Mapped[Group | None] = relationship(back_populates="participations")
     supports: Mapped["Participation | None"] = relationship(remote_side=[id])
     registration: Mapped[InterestRegistration | None] = relationship()

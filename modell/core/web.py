@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from modell.core import dates
@@ -123,6 +124,23 @@ def install(app: Flask) -> None:
         return render_template(
             "errors/error.html", code=code, message=message or _MESSAGES[code]
         ), code
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def database_unavailable(error):
+        """The database does not answer (a restart, a lost connection, a lock held too long):
+        503 with a page of our own that needs no database, and a time to try again. The pool
+        checks each connection before use (pool_pre_ping), so the app recovers by itself
+        once the server is back; nothing of the refused request was committed."""
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  the connection itself may be gone
+            db.session.remove()
+        app.logger.warning("database unavailable: %s", getattr(error, "orig", error))
+        # Rendered without the context processors: Flask-Login's loads the user, from the
+        # database that is not answering.
+        page = app.jinja_env.get_template("errors/unavailable.html").render()
+        return page, 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):

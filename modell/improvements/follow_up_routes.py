@@ -30,10 +30,8 @@ def overview(cohort_id: int):
     group_id = request.args.get("grupp", type=int)
     only_overdue = request.args.get("forsenat") == "1"
     everyone = follow_up.overview(db.session, cohort, today=today())
-    rows = follow_up.overview(
-        db.session,
-        cohort,
-        today=today(),
+    rows = follow_up.select_rows(
+        everyone,
         sort=sort if sort in follow_up.SORTS else "group",
         group_id=group_id,
         only_overdue=only_overdue,

@@ -113,14 +113,16 @@ class ImprovementWork(db.Model):
 
 def _participant_scope(participation: Participation) -> Scope:
     """Written by the organisation; read by its group (mentors and support organisations
-    included), by SKR and by the observer of the organisation's own county."""
+    included), by SKR and by the observer of the organisation's own county. Once the cohort is
+    concluded it is a record: read as before, written by no one."""
     viewers = {participation.organisation_id}
     if participation.group is not None:
         viewers |= {p.organisation_id for p in participation.group.participations}
     county = participation.organisation.county_code
+    concluded = participation.cohort.status == "concluded"
     return Scope(
         viewers=frozenset(viewers),
-        editors=frozenset({participation.organisation_id}),
+        editors=frozenset() if concluded else frozenset({participation.organisation_id}),
         counties=frozenset({county}) if county else frozenset(),
         staff_edit=False,
     )
@@ -207,9 +209,11 @@ class SharedIndicator(db.Model):
     group: Mapped[Group] = relationship()
 
     def access_scope(self) -> Scope:
-        """Agreed by the group: every member reads it and may add it."""
+        """Agreed by the group: every member reads it and may add it (until the cohort is
+        concluded)."""
         scope = self.group.access_scope()
-        return Scope(scope.viewers, scope.viewers, scope.counties)
+        concluded = self.group.cohort.status == "concluded"
+        return Scope(scope.viewers, frozenset() if concluded else scope.viewers, scope.counties)
 
 
 class Indicator(db.Model):

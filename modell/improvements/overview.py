@@ -19,9 +19,9 @@ from modell.improvements.models import (
     IndicatorValue,
     LogEntry,
 )
-from modell.meetings.after_meeting import attendance_by_function
+from modell.meetings.after_meeting import attendance_by_function, attended_functions
 from modell.meetings.invitations import organisation_ids
-from modell.meetings.models import Invitation, Meeting
+from modell.meetings.models import Meeting
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
 SORTS = ("name", "group", "step", "results", "latest")
@@ -59,10 +59,17 @@ def overview(
         .options(selectinload(Participation.organisation), selectinload(Participation.group))
     ).all()
     ids = [p.id for p in participations]
-    works = session.scalars(
-        sa.select(ImprovementWork)
+    # Only the columns the overview counts, as plain rows: a national cohort has thousands
+    # of entries, and whole objects for each would cost more than the page itself.
+    entry_rows = session.execute(
+        sa.select(
+            ImprovementWork.participation_id,
+            LogEntry.result_step,
+            LogEntry.entry_date,
+            LogEntry.expected_results,
+        )
+        .join(LogEntry, LogEntry.work_id == ImprovementWork.id)
         .where(ImprovementWork.participation_id.in_(ids or [-1]))
-        .options(selectinload(ImprovementWork.entries))
     ).all()
     baselines = set(
         session.scalars(
@@ -75,13 +82,14 @@ def overview(
         .options(
             selectinload(Meeting.kind),
             selectinload(Meeting.group).selectinload(Group.participations),
-            selectinload(Meeting.invitations).selectinload(Invitation.person),
         )
     ).all()
     held = [m for m in meetings if m.status == "held"]
     invited = {m.id: organisation_ids(m) for m in held}
+    present = attended_functions(session, held)  # counted rows, not invitation objects
     attendance = {
-        row.organisation_id: row for row in attendance_by_function(held, list(participations))
+        row.organisation_id: row
+        for row in attendance_by_function(held, list(participations), present)
     }
     last_meeting: dict[int, date] = {}
     for m in meetings:
@@ -89,17 +97,19 @@ def overview(
             day = to_local(m.starts_at).date()
             if day <= today and day > last_meeting.get(m.group_id, date.min):
                 last_meeting[m.group_id] = day
-    by_participation: dict[int, list[ImprovementWork]] = {}
-    for w in works:
-        by_participation.setdefault(w.participation_id, []).append(w)
+    by_participation: dict[int, list] = {}
+    for row in entry_rows:
+        by_participation.setdefault(row.participation_id, []).append(row)
 
     rows = []
     for p in participations:
-        entries = [e for w in by_participation.get(p.id, []) for e in w.entries]
-        steps = {s: sum(1 for e in entries if e.result_step == s) for s in (1, 2, 3, 4)}
-        results = [
-            r for r in EXPECTED_RESULTS if any(r in (e.expected_results or []) for e in entries)
-        ]
+        entries = by_participation.get(p.id, [])
+        steps = dict.fromkeys((1, 2, 3, 4), 0)
+        named: set[str] = set()
+        for e in entries:  # one pass: a national cohort has thousands of entries
+            steps[e.result_step] = steps.get(e.result_step, 0) + 1
+            named.update(e.expected_results or [])
+        results = [r for r in EXPECTED_RESULTS if r in named]
         latest = max((e.entry_date for e in entries), default=None)
         concerned = [m for m in held if p.organisation_id in invited[m.id]]
         row_attendance = attendance.get(p.organisation_id)
@@ -132,7 +142,18 @@ def overview(
             if not row.has_baseline:
                 row.overdue.append("baseline")
         rows.append(row)
+    return select_rows(rows, sort=sort, group_id=group_id, only_overdue=only_overdue)
 
+
+def select_rows(
+    rows: list[OverviewRow],
+    *,
+    sort: str = "group",
+    group_id: int | None = None,
+    only_overdue: bool = False,
+) -> list[OverviewRow]:
+    """The overview's rows of one group, or only those overdue, in the order asked for: so
+    that a page computes the overview once and shows a part of it."""
     if group_id is not None:
         rows = [r for r in rows if r.participation.group_id == group_id]
     if only_overdue:

@@ -63,7 +63,12 @@ def index():
         if current_user.organisation_id
         else []
     )
-    mentoring = [p for p in participations if p.role in ("mentor", "support") and p.group]
+    # The groups it mentors now: a concluded cohort's group needs no nudge.
+    mentoring = [
+        p
+        for p in participations
+        if p.role in ("mentor", "support") and p.group and p.cohort.status != "concluded"
+    ]
     silent = {
         p.group_id: services.silent_since_last_meeting(db.session, p.group, today=today())
         for p in mentoring

@@ -397,18 +397,28 @@ def benchmarking_dates(session: Session, group: Group | None) -> list[date]:
     """The days of the group's benchmarking meetings that have a date, in order."""
     if group is None:
         return []
-    rows = session.scalars(
-        sa.select(Meeting.starts_at)
+    return benchmarking_dates_by_group(session, [group.id]).get(group.id, [])
+
+
+def benchmarking_dates_by_group(session: Session, group_ids: list[int]) -> dict[int, list[date]]:
+    """The same for several groups, in one query: {group id: days in order}."""
+    if not group_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Meeting.group_id, Meeting.starts_at)
         .join(Meeting.kind)
         .where(
-            Meeting.group_id == group.id,
+            Meeting.group_id.in_(group_ids),
             Meeting.status != "cancelled",
             Meeting.starts_at.is_not(None),
             MeetingKind.key == "benchmarking",
         )
         .order_by(Meeting.starts_at)
     ).all()
-    return [to_local(s).date() for s in rows]
+    days: dict[int, list[date]] = {}
+    for group_id, starts_at in rows:
+        days.setdefault(group_id, []).append(to_local(starts_at).date())
+    return days
 
 
 def interval_label(day: date, meeting_days: list[date]) -> str:
@@ -652,23 +662,12 @@ def silent_by_group(
     """Per group, the benchmarking participants with nothing logged since the group's last
     benchmarking meeting that has taken place, by name: two queries for any number of
     groups."""
-    if not groups:
-        return {}
-    dated = session.execute(
-        sa.select(Meeting.group_id, Meeting.starts_at)
-        .join(Meeting.kind)
-        .where(
-            Meeting.group_id.in_([g.id for g in groups]),
-            Meeting.status != "cancelled",
-            Meeting.starts_at.is_not(None),
-            MeetingKind.key == "benchmarking",
-        )
-    ).all()
+    days = benchmarking_dates_by_group(session, [g.id for g in groups])
     last: dict[int, date] = {}
-    for group_id, at in dated:
-        day = to_local(at).date()
-        if day <= today and day > last.get(group_id, date.min):
-            last[group_id] = day
+    for group_id, group_days in days.items():
+        held = [d for d in group_days if d <= today]
+        if held:
+            last[group_id] = held[-1]
     participants = [
         p for g in groups if g.id in last for p in g.participations if p.role == "benchmarking"
     ]

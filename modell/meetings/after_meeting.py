@@ -17,11 +17,12 @@ from modell.core.errors import RuleViolation
 from modell.core.files import store_file
 from modell.meetings.invitations import organisation_ids
 from modell.meetings.models import (
+    Invitation,
     Meeting,
     MeetingDocument,
     PmiFeedback,
 )
-from modell.organisations.models import CORE_FUNCTIONS
+from modell.organisations.models import CORE_FUNCTIONS, Person
 
 
 def record_attendance(
@@ -53,16 +54,38 @@ class AttendanceRow:
     by_meeting: dict[int, dict[str, bool]]
 
 
+Present = dict[tuple[int, int], set[str]]  # (organisation id, meeting id): functions there
+
+
+def attended_functions(session: Session, meetings: list[Meeting]) -> Present:
+    """Who took part in these meetings, by organisation and function, in one query of plain
+    rows (no invitation objects)."""
+    present: Present = defaultdict(set)
+    ids = [m.id for m in meetings]
+    if not ids:
+        return present
+    rows = session.execute(
+        sa.select(Invitation.meeting_id, Person.organisation_id, Person.function)
+        .join(Person, Person.id == Invitation.person_id)
+        .where(Invitation.meeting_id.in_(ids), Invitation.attended.is_(True))
+    )
+    for meeting_id, organisation_id, function in rows:
+        present[(organisation_id, meeting_id)].add(function)
+    return present
+
+
 def attendance_by_function(
-    meetings: list[Meeting], participations: list[Participation]
+    meetings: list[Meeting], participations: list[Participation], present: Present | None = None
 ) -> list[AttendanceRow]:
     """For each organisation and meeting: did its politician, manager and strategist take
-    part? Involving all three is what makes the programme work."""
-    present: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for m in meetings:
-        for inv in m.invitations:
-            if inv.attended:
-                present[(inv.person.organisation_id, m.id)].add(inv.person.function)
+    part? Involving all three is what makes the programme work. `present` from
+    attended_functions, else read from the meetings' loaded invitations."""
+    if present is None:
+        present = defaultdict(set)
+        for m in meetings:
+            for inv in m.invitations:
+                if inv.attended:
+                    present[(inv.person.organisation_id, m.id)].add(inv.person.function)
     rows = []
     for p in sorted(participations, key=lambda p: (p.role != "benchmarking", p.organisation.name)):
         rows.append(
@@ -80,14 +103,14 @@ def attendance_by_function(
 
 
 def attendance_summary(
-    meetings: list[Meeting], participations: list[Participation]
+    meetings: list[Meeting], participations: list[Participation], present: Present | None = None
 ) -> list[tuple[str, str, dict]]:
     """For the cohort: per organisation and function, in how many of the held meetings it
     was invited to that function took part: (organisation, role, {function: (came, held)})."""
     held = [m for m in meetings if m.status == "held"]
     invited = {m.id: organisation_ids(m) for m in held}
     summary = []
-    for row in attendance_by_function(held, participations):
+    for row in attendance_by_function(held, participations, present):
         concerned = [m for m in held if row.organisation_id in invited[m.id]]
         summary.append(
             (

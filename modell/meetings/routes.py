@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Cohort, Group
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
@@ -24,7 +26,7 @@ from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
-from modell.core.web import Confirmation, apply_change, confirm_first, rescuable
+from modell.core.web import Confirmation, apply_change, confirm_first, page_number, rescuable
 from modell.extensions import db
 from modell.meetings import after_meeting, bp, invitations, services, titles
 from modell.meetings.forms import (
@@ -36,16 +38,34 @@ from modell.meetings.forms import (
     ResponseForm,
     UploadForm,
 )
-from modell.meetings.models import Meeting, MeetingDocument
+from modell.meetings.models import Invitation, Meeting, MeetingDocument
 from modell.meetings.titles import title_text
-from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS
+from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS, Person
 from modell.organisations.services import organisation_label
 
 STATUS_LABELS = {"planned": _l("Planned"), "cancelled": _l("Cancelled"), "held": _l("Held")}
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
-    return db.get_or_404(Meeting, meeting_id)
+    """The meeting with what its page shows loaded in a fixed number of queries, however
+    many are invited: the invited and their organisations, the group's organisations."""
+    meeting = db.session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            joinedload(Meeting.host),
+            joinedload(Meeting.kind),
+            joinedload(Meeting.group).selectinload(Group.participations),
+            # Who may see the cohort (the breadcrumbs ask) is read from its participations.
+            joinedload(Meeting.cohort).selectinload(Cohort.participations),
+            selectinload(Meeting.invitations)
+            .joinedload(Invitation.person)
+            .joinedload(Person.organisation),
+        )
+    )
+    if meeting is None:
+        abort(404)
+    return meeting
 
 
 # A meeting's title in the reader's language (meetings.titles), for every page and mail.
@@ -69,25 +89,48 @@ def _labels() -> dict:
 # --- calendars of a cohort and a group --------------------------------------------------------
 
 
+# Earlier meetings are shown this many at a time (the coming ones all: a cohort has few).
+EARLIER_PER_PAGE = 25
+
+
+def _search_words() -> str:
+    """The calendar's search, as typed (bounded; control characters are refused before)."""
+    return (request.args.get("sok") or "").strip()[:200]
+
+
+def _page_of(earlier: list) -> tuple[list, dict]:
+    """One page of the earlier meetings, and where it is: {"number", "count"}."""
+    count = max(1, -(-len(earlier) // EARLIER_PER_PAGE))
+    number = min(page_number(), count)
+    start = (number - 1) * EARLIER_PER_PAGE
+    return earlier[start : start + EARLIER_PER_PAGE], {"number": number, "count": count}
+
+
 @bp.route("/omgang/<int:cohort_id>")
 @login_required
 def cohort_calendar(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     require_view(cohort)
     meetings = [
-        m for m in services.meetings_of(db.session, cohort=cohort) if may_view(current_user, m)
+        m
+        for m in services.meetings_of(db.session, cohort=cohort, with_invitations=False)
+        if may_view(current_user, m)
     ]
     day = today()
     checklists = {m.id: services.checklist(m, day) for m in meetings}
     mine = request.args.get("mina") == "1" and current_user.organisation_id is not None
     only_late = request.args.get("forsenat") == "1"
+    search = _search_words()
     coming, earlier = services.calendar_order(
         meetings,
         checklists,
         now=now(),
         organisation_id=current_user.organisation_id if mine else None,
         only_late=only_late,
+        search=search,
+        title=title_text,
     )
+    earlier, pages = _page_of(earlier)
     return render_template(
         "meetings/calendar.html",
         cohort=cohort,
@@ -95,13 +138,17 @@ def cohort_calendar(cohort_id: int):
         meetings=meetings,
         coming=coming,
         earlier=earlier,
-        filters={"mine": mine, "late": only_late},
+        filters={"mine": mine, "late": only_late, "search": search},
+        pages=pages,
         checklists=checklists,
         today=day,
         pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         summary=after_meeting.attendance_summary(
             meetings,
-            [
+            present=after_meeting.attended_functions(
+                db.session, [m for m in meetings if m.status == "held"]
+            ),
+            participations=[
                 p
                 for p in cohort.participations
                 if p.group is not None and may_view(current_user, p.group)
@@ -116,15 +163,24 @@ def cohort_calendar(cohort_id: int):
 def group_calendar(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
-    meetings = services.meetings_of(db.session, group=group)
-    cohort_wide = services.meetings_of(db.session, cohort=group.cohort, cohort_wide=True)
+    meetings = services.meetings_of(db.session, group=group, with_invitations=False)
+    cohort_wide = services.meetings_of(
+        db.session, cohort=group.cohort, cohort_wide=True, with_invitations=False
+    )
     day = today()
     held = [m for m in meetings if m.status != "cancelled"]
     checklists = {m.id: services.checklist(m, day) for m in meetings}
     only_late = request.args.get("forsenat") == "1"
+    search = _search_words()
     coming, earlier = services.calendar_order(
-        meetings + cohort_wide, checklists, now=now(), only_late=only_late
+        meetings + cohort_wide,
+        checklists,
+        now=now(),
+        only_late=only_late,
+        search=search,
+        title=title_text,
     )
+    earlier, pages = _page_of(earlier)
     return render_template(
         "meetings/calendar.html",
         cohort=group.cohort,
@@ -132,10 +188,13 @@ def group_calendar(group_id: int):
         meetings=meetings + cohort_wide,
         coming=coming,
         earlier=earlier,
-        filters={"mine": False, "late": only_late},
+        filters={"mine": False, "late": only_late, "search": search},
+        pages=pages,
         checklists=checklists,
         today=day,
-        attendance=after_meeting.attendance_by_function(held, group.participations),
+        attendance=after_meeting.attendance_by_function(
+            held, group.participations, after_meeting.attended_functions(db.session, held)
+        ),
         attendance_meetings=held,
         pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         **_labels(),
@@ -153,7 +212,8 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
     checklist_form = forms.get("checklist")  # a posted form has its choices already
     if checklist_form is None:
         checklist_form = ChecklistForm(obj=meeting)
-        _note_taker_choices(checklist_form, meeting)
+        if editable:  # only the host and SKR see the checklist's form
+            _note_taker_choices(checklist_form, meeting)
     response_form = forms.get("response") or ResponseForm(obj=invitation)
     gathered = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
     feedback = next((f for f in gathered if f.user_id == current_user.id), None)

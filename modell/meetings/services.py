@@ -4,6 +4,7 @@ Invitations and answers are in invitations.py; attendance, documentation and Plu
 Intressant in after_meeting.py; calendar entries and feeds in calendar.py."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -17,6 +18,7 @@ from modell.cohorts.models import Cohort, Group, MeetingKind
 from modell.cohorts.services import cohort_concluded, cohort_started, group_saved
 from modell.core import audit, dates
 from modell.core.errors import RuleViolation, check_version
+from modell.core.text import swedish_key
 from modell.core.timeutil import (
     EARLIEST,
     LATEST,
@@ -178,15 +180,20 @@ def meetings_of(
     cohort: Cohort | None = None,
     group: Group | None = None,
     cohort_wide: bool = False,
+    with_invitations: bool = True,
 ) -> list[Meeting]:
     """A cohort's or a group's meetings (cohort_wide: only those for the whole cohort), with
-    what the calendar and attendance pages read loaded in a few queries, not one per row."""
-    stmt = sa.select(Meeting).options(
+    what the calendar and attendance pages read loaded in a few queries, not one per row.
+    The calendars leave the invitations out (with_invitations=False): a national cohort has
+    thousands, and they read attendance as counted rows (after_meeting.attended_functions)."""
+    options = [
         selectinload(Meeting.kind),
         selectinload(Meeting.host),
         selectinload(Meeting.group).selectinload(Group.participations),
-        selectinload(Meeting.invitations).selectinload(Invitation.person),
-    )
+    ]
+    if with_invitations:
+        options.append(selectinload(Meeting.invitations).selectinload(Invitation.person))
+    stmt = sa.select(Meeting).options(*options)
     if group is not None:
         stmt = stmt.where(Meeting.group_id == group.id)
     elif cohort is not None:
@@ -360,6 +367,8 @@ def calendar_order(
     now: datetime,
     organisation_id: int | None = None,
     only_late: bool = False,
+    search: str | None = None,
+    title: Callable[[Meeting], str] | None = None,
 ) -> tuple[list[Meeting], list[Meeting]]:
     """(coming, earlier): the meetings still ahead (and those without a date) first, soonest
     first; then those that have begun, latest first. Optionally only those of one
@@ -373,11 +382,26 @@ def calendar_order(
         ]
     if only_late:
         meetings = [m for m in meetings if any(i.late for i in checklists.get(m.id, []))]
+    words = swedish_key(search or "").split()
+    if words:
+        meetings = [m for m in meetings if all(w in _searchable(m, title) for w in words)]
     coming = [m for m in meetings if m.starts_at is None or m.starts_at >= now]
     earlier = [m for m in meetings if m.starts_at is not None and m.starts_at < now]
     coming.sort(key=lambda m: (m.starts_at is None, m.starts_at or now, m.id))
     earlier.sort(key=lambda m: (m.starts_at, m.id), reverse=True)
     return coming, earlier
+
+
+def _searchable(meeting: Meeting, title: Callable[[Meeting], str] | None) -> str:
+    """What a search in the calendar looks in: the title (as the reader sees it), the group,
+    the host and the place, case and accents folded the Swedish way."""
+    parts = [
+        title(meeting) if title else meeting.title,
+        meeting.group.name if meeting.group else "",
+        meeting.host.name if meeting.host else "SKR",
+        meeting.location or "",
+    ]
+    return swedish_key(" ".join(parts))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modell.cohorts import services as cohort_services
 from modell.cohorts.models import Cohort, Group, InterestRegistration, Participation
@@ -190,19 +190,21 @@ def member_start(session: Session, user, *, now: datetime) -> MemberStart:
             Cohort.status.in_(LIVE),
             Cohort.is_history.is_(False),
         )
-        .options(selectinload(Participation.cohort), selectinload(Participation.group))
+        .options(joinedload(Participation.cohort), joinedload(Participation.group))
         .order_by(Cohort.starts_on, Cohort.id)
     ).all()
     live = [p for p in placed if p.group is not None and p.cohort.status == "running"]
     start.waiting = [p for p in placed if p not in live]
     benchmarking = [p for p in live if p.role == "benchmarking"]
     latest = improvements.last_entry_dates(session, [p.id for p in benchmarking])
+    days = improvements.benchmarking_dates_by_group(session, [p.group_id for p in benchmarking])
+    coming = _next_meetings(session, live, now)
     for p in benchmarking:
-        held = [d for d in improvements.benchmarking_dates(session, p.group) if d <= today]
+        held = [d for d in days.get(p.group_id, []) if d <= today]
         start.places.append(
             ParticipantPlace(
                 participation=p,
-                next_meeting=_next_meeting(session, p, now),
+                next_meeting=coming.get(p.id),
                 last_meeting_day=held[-1] if held else None,
                 latest_entry=latest.get(p.id),
             )
@@ -213,26 +215,43 @@ def member_start(session: Session, user, *, now: datetime) -> MemberStart:
         MentorGroup(
             participation=p,
             silent=silent.get(p.group_id, []),
-            next_meeting=_next_meeting(session, p, now),
+            next_meeting=coming.get(p.id),
         )
         for p in mentoring
     ]
     return start
 
 
-def _next_meeting(session: Session, participation: Participation, now: datetime):
-    """The next dated meeting of the participation's group, or of its whole cohort."""
-    return session.scalar(
+def _next_meetings(
+    session: Session, participations: list[Participation], now: datetime
+) -> dict[int, Meeting]:
+    """Per participation, the next dated meeting of its group or of its whole cohort: one
+    query for any number of places."""
+    if not participations:
+        return {}
+    meetings = session.scalars(
         sa.select(Meeting)
         .where(
-            Meeting.cohort_id == participation.cohort_id,
-            sa.or_(Meeting.group_id == participation.group_id, Meeting.group_id.is_(None)),
+            Meeting.cohort_id.in_({p.cohort_id for p in participations}),
+            sa.or_(
+                Meeting.group_id.in_({p.group_id for p in participations}),
+                Meeting.group_id.is_(None),
+            ),
             Meeting.status == "planned",
             Meeting.starts_at >= now,
         )
-        .order_by(Meeting.starts_at)
-        .limit(1)
-    )
+        .options(joinedload(Meeting.kind))  # the title is written from the kind
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()
+    coming: dict[int, Meeting] = {}
+    for p in participations:
+        coming_here = (
+            m for m in meetings if m.cohort_id == p.cohort_id and m.group_id in (p.group_id, None)
+        )
+        first = next(coming_here, None)
+        if first is not None:
+            coming[p.id] = first
+    return coming
 
 
 @dataclass
