@@ -307,10 +307,29 @@ def test_a_concluded_cohorts_improvement_work_is_a_record_that_nobody_writes(app
         )
         db.session.commit()
         assert may_view(user, Workspace(botkyrka)) and not may_change(user, Workspace(botkyrka))
-        pid = botkyrka.id
+        with pytest.raises(RuleViolation, match="avslutad"):
+            from modell.improvements import indicators
+
+            indicators.create_shared(
+                db.session,
+                botkyrka.group,
+                indicators.IndicatorData(name="Sent", unit=None),
+                now=utcnow(),
+                user_id=None,
+            )
+        pid, gid = botkyrka.id, botkyrka.group_id
     client = app.test_client()
     login(client, DEMO["participant"])
     page = client.get(f"/arbete/{pid}")
     assert page.status_code == 200 and "Lägg till förbättringsarbete" not in page.get_data(True)
     refused = post_form(client, f"/arbete/{pid}/arbeten/ny", {"title": "Sent"}, f"/arbete/{pid}")
     assert refused.status_code == 403
+    # Nor a shared indicator for the group, nor (for its mentor) a mentoring session.
+    group_page = f"/arbete/grupp/{gid}/indikatorer"
+    assert "Lägg till den gemensamma indikatorn" not in client.get(group_page).get_data(True)
+    shared = post_form(client, group_page, {"name": "Sent", "population": "adults"})
+    assert shared.status_code == 403
+    mentor = app.test_client()
+    login(mentor, DEMO["mentor"])
+    assert "Logga ett mentorsmöte" not in mentor.get(f"/arbete/grupp/{gid}").get_data(True)
+    assert mentor.get(f"/arbete/grupp/{gid}/mentorsmote").status_code == 403

@@ -19,7 +19,7 @@ from modell.extensions import db
 from modell.improvements import bp, importing
 from modell.improvements import indicators as rules
 from modell.improvements.forms import ImportForm, IndicatorForm, ValueForm
-from modell.improvements.models import Indicator, SharedIndicator, Workspace
+from modell.improvements.models import Indicator, SharedIndicator, Workspace, still_open
 from modell.improvements.routes import _workspace
 
 
@@ -205,8 +205,9 @@ def benchmarking(group_id: int):
         key=lambda p: p.organisation.name,
     )
     form = IndicatorForm()
+    may_add = current_user.role != "county_observer" and still_open(group)
     if request.method == "POST":
-        if current_user.role == "county_observer":
+        if not may_add:
             abort(403)
         if form.validate_on_submit():
             try:
@@ -250,7 +251,7 @@ def benchmarking(group_id: int):
         number=_number,
         form=form,
         own=own,
-        may_add=current_user.role != "county_observer",
+        may_add=may_add,
         button=ButtonForm(),
     ), (400 if form.errors else 200)
 

@@ -25,10 +25,12 @@ from modell.improvements.importing import (
     parse_period,
 )
 from modell.improvements.models import (
+    CONCLUDED,
     POPULATIONS,
     Indicator,
     IndicatorValue,
     SharedIndicator,
+    still_open,
 )
 from modell.organisations.models import Organisation
 
@@ -251,7 +253,9 @@ def chart(lines: list[tuple[str, dict[str, float | None]]], number_format) -> Ch
 def create_shared(
     session: Session, group: Group, data: IndicatorData, *, now: datetime, user_id: int | None
 ) -> SharedIndicator:
-    """The group agrees to follow an indicator together."""
+    """The group agrees to follow an indicator together (while its cohort is not concluded)."""
+    if not still_open(group):
+        raise RuleViolation(CONCLUDED)
     _check(data)
     taken = {s.name.casefold() for s in shared_of(session, group)}
     if data.name.strip().casefold() in taken:

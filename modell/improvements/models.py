@@ -10,6 +10,7 @@ every signed-in user.
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modell.cohorts.models import Group, Participation
@@ -109,6 +110,17 @@ class ImprovementWork(db.Model):
     def access_scope(self) -> Scope:
         """The participant writes its own log; its group and mentors read it."""
         return _participant_scope(self.participation)
+
+
+CONCLUDED = _l(
+    "The cohort is concluded: its improvement work is kept as it was, and nothing is added."
+)
+
+
+def still_open(group: Group) -> bool:
+    """Whether the group's improvement work can still grow: once its cohort is concluded the
+    work is a record (read as before; no new entries, shared indicators or sessions)."""
+    return group.cohort.status != "concluded"
 
 
 def _participant_scope(participation: Participation) -> Scope:

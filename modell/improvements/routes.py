@@ -21,7 +21,7 @@ from modell.improvements.forms import (
     MentorSessionForm,
     WorkForm,
 )
-from modell.improvements.models import ImprovementWork, LogEntry, Workspace
+from modell.improvements.models import ImprovementWork, LogEntry, Workspace, still_open
 from modell.organisations.models import FUNCTION_LABELS
 
 
@@ -368,7 +368,9 @@ def group(group_id: int):
         silent=services.silent_since_last_meeting(db.session, group, today=today()),
         last_entries=services.last_entry_dates(db.session, [p.id for p in members]),
         sessions=services.mentor_sessions_of(db.session, group),
-        may_log_session=mentor is not None and current_user.role != "county_observer",
+        may_log_session=mentor is not None
+        and current_user.role != "county_observer"
+        and still_open(group),
         organisation_names={p.organisation_id: p.organisation.name for p in members},
         **_labels(),
     )
@@ -381,7 +383,7 @@ def mentor_session(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
     mentor = services.mentor_participation(group, current_user.organisation_id)
-    if mentor is None or current_user.role == "county_observer":
+    if mentor is None or current_user.role == "county_observer" or not still_open(group):
         abort(403)
     form = MentorSessionForm()
     members = sorted(

@@ -21,6 +21,7 @@ from modell.core.errors import DATE_RANGE_MESSAGE, RuleViolation, check_version
 from modell.core.files import store_file
 from modell.core.timeutil import in_range, to_local
 from modell.improvements.models import (
+    CONCLUDED,
     EXPECTED_RESULTS,
     IMPROVEMENT_STATUSES,
     SESSION_MODES,
@@ -31,6 +32,7 @@ from modell.improvements.models import (
     Indicator,
     LogEntry,
     MentorSession,
+    still_open,
 )
 from modell.meetings.models import Meeting
 from modell.organisations.models import FUNCTIONS
@@ -562,7 +564,10 @@ def save_mentor_session(
     now: datetime,
     user_id: int | None,
 ) -> MentorSession:
-    """The mentor organisation logs a session it held with organisations of its group."""
+    """The mentor organisation logs a session it held with organisations of its group
+    (while the cohort is not concluded)."""
+    if not still_open(group):
+        raise RuleViolation(CONCLUDED)
     if mentor.group_id != group.id or mentor.role not in ("mentor", "support"):
         raise RuleViolation(_l("Only the group's mentor logs its mentoring sessions."))
     if not in_range(data.held_on):
