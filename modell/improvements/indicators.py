@@ -30,7 +30,7 @@ from modell.improvements.models import (
     Indicator,
     IndicatorValue,
     SharedIndicator,
-    still_open,
+    work_open,
 )
 from modell.organisations.models import Organisation
 
@@ -254,7 +254,7 @@ def create_shared(
     session: Session, group: Group, data: IndicatorData, *, now: datetime, user_id: int | None
 ) -> SharedIndicator:
     """The group agrees to follow an indicator together (while its cohort is not concluded)."""
-    if not still_open(group):
+    if not work_open(group.cohort):
         raise RuleViolation(CONCLUDED)
     _check(data)
     taken = {s.name.casefold() for s in shared_of(session, group)}

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from modell.cohorts.models import Group, Participation
+from modell.cohorts.models import Cohort, Group, Participation
 from modell.core.access import Scope
 from modell.core.types import UTCDateTime, choice
 from modell.extensions import db
@@ -117,10 +117,11 @@ CONCLUDED = _l(
 )
 
 
-def still_open(group: Group) -> bool:
-    """Whether the group's improvement work can still grow: once its cohort is concluded the
-    work is a record (read as before; no new entries, shared indicators or sessions)."""
-    return group.cohort.status != "concluded"
+def work_open(cohort: Cohort) -> bool:
+    """Whether a cohort's improvement work can still be written: once the cohort is concluded
+    the work is a record (read as before; no edits, entries, shared indicators or sessions).
+    The one place this rule lives: the access scopes below and the services ask it."""
+    return cohort.status != "concluded"
 
 
 def _participant_scope(participation: Participation) -> Scope:
@@ -131,10 +132,11 @@ def _participant_scope(participation: Participation) -> Scope:
     if participation.group is not None:
         viewers |= {p.organisation_id for p in participation.group.participations}
     county = participation.organisation.county_code
-    concluded = participation.cohort.status == "concluded"
     return Scope(
         viewers=frozenset(viewers),
-        editors=frozenset() if concluded else frozenset({participation.organisation_id}),
+        editors=frozenset({participation.organisation_id})
+        if work_open(participation.cohort)
+        else frozenset(),
         counties=frozenset({county}) if county else frozenset(),
         staff_edit=False,
     )
@@ -224,8 +226,8 @@ class SharedIndicator(db.Model):
         """Agreed by the group: every member reads it and may add it (until the cohort is
         concluded)."""
         scope = self.group.access_scope()
-        concluded = self.group.cohort.status == "concluded"
-        return Scope(scope.viewers, frozenset() if concluded else scope.viewers, scope.counties)
+        editors = scope.viewers if work_open(self.group.cohort) else frozenset()
+        return Scope(scope.viewers, editors, scope.counties)
 
 
 class Indicator(db.Model):

@@ -21,7 +21,7 @@ from modell.improvements.forms import (
     MentorSessionForm,
     WorkForm,
 )
-from modell.improvements.models import ImprovementWork, LogEntry, Workspace, still_open
+from modell.improvements.models import ImprovementWork, LogEntry, Workspace, work_open
 from modell.organisations.models import FUNCTION_LABELS
 
 
@@ -67,7 +67,7 @@ def index():
     mentoring = [
         p
         for p in participations
-        if p.role in ("mentor", "support") and p.group and p.cohort.status != "concluded"
+        if p.role in ("mentor", "support") and p.group and work_open(p.cohort)
     ]
     silent = {
         p.group_id: services.silent_since_last_meeting(db.session, p.group, today=today())
@@ -370,7 +370,7 @@ def group(group_id: int):
         sessions=services.mentor_sessions_of(db.session, group),
         may_log_session=mentor is not None
         and current_user.role != "county_observer"
-        and still_open(group),
+        and work_open(group.cohort),
         organisation_names={p.organisation_id: p.organisation.name for p in members},
         **_labels(),
     )
@@ -383,7 +383,7 @@ def mentor_session(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
     mentor = services.mentor_participation(group, current_user.organisation_id)
-    if mentor is None or current_user.role == "county_observer" or not still_open(group):
+    if mentor is None or current_user.role == "county_observer" or not work_open(group.cohort):
         abort(403)
     form = MentorSessionForm()
     members = sorted(

@@ -32,7 +32,7 @@ from modell.improvements.models import (
     Indicator,
     LogEntry,
     MentorSession,
-    still_open,
+    work_open,
 )
 from modell.meetings.models import Meeting
 from modell.organisations.models import FUNCTIONS
@@ -566,7 +566,7 @@ def save_mentor_session(
 ) -> MentorSession:
     """The mentor organisation logs a session it held with organisations of its group
     (while the cohort is not concluded)."""
-    if not still_open(group):
+    if not work_open(group.cohort):
         raise RuleViolation(CONCLUDED)
     if mentor.group_id != group.id or mentor.role not in ("mentor", "support"):
         raise RuleViolation(_l("Only the group's mentor logs its mentoring sessions."))

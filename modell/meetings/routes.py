@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -18,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
 
 from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Cohort, Group
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
@@ -38,31 +36,16 @@ from modell.meetings.forms import (
     ResponseForm,
     UploadForm,
 )
-from modell.meetings.models import Invitation, Meeting, MeetingDocument
+from modell.meetings.models import Meeting, MeetingDocument
 from modell.meetings.titles import title_text
-from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS, Person
+from modell.organisations.models import CORE_FUNCTIONS, FUNCTION_LABELS
 from modell.organisations.services import organisation_label
 
 STATUS_LABELS = {"planned": _l("Planned"), "cancelled": _l("Cancelled"), "held": _l("Held")}
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
-    """The meeting with what its page shows loaded in a fixed number of queries, however
-    many are invited: the invited and their organisations, the group's organisations."""
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.host),
-            joinedload(Meeting.kind),
-            joinedload(Meeting.group).selectinload(Group.participations),
-            # Who may see the cohort (the breadcrumbs ask) is read from its participations.
-            joinedload(Meeting.cohort).selectinload(Cohort.participations),
-            selectinload(Meeting.invitations)
-            .joinedload(Invitation.person)
-            .joinedload(Person.organisation),
-        )
-    )
+    meeting = services.load_meeting(db.session, meeting_id)
     if meeting is None:
         abort(404)
     return meeting

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modell.cohorts.models import Cohort, Group, MeetingKind
 from modell.cohorts.services import cohort_concluded, cohort_started, group_saved
@@ -172,6 +172,25 @@ def _cancel_what_is_ahead(
             user_id=user_id,
             sender=current_app.config.get("MAIL_DEFAULT_SENDER", "") if has_app_context() else "",
         )
+
+
+def load_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    """One meeting with what its page reads loaded in a fixed number of queries, however many
+    are invited: the host, the kind, the group's and the cohort's participations (who may see
+    them), the invited and their organisations."""
+    return session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            joinedload(Meeting.host),
+            joinedload(Meeting.kind),
+            joinedload(Meeting.group).selectinload(Group.participations),
+            joinedload(Meeting.cohort).selectinload(Cohort.participations),
+            selectinload(Meeting.invitations)
+            .joinedload(Invitation.person)
+            .joinedload(Person.organisation),
+        )
+    )
 
 
 def meetings_of(
