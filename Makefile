@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint translations i18n-extract bench clean
+.PHONY: run test lint translations i18n-extract bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ bench: .stamp-dev translations
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.scheduler
 	$(BIN)/python -m bench.run
+
+# Load and faults: 20 users against gunicorn (2 workers) on a PostgreSQL server of its own,
+# 60 s of load, then 60 s through a crash and restart of the server (writes bench/loadtest.json).
+# `make test` runs the short version (demo data, 15 s and 30 s).
+loadtest: .stamp-dev translations
+	$(BIN)/python -m bench.loadtest
 
 lint: .stamp-dev
 	$(BIN)/ruff check .

@@ -271,10 +271,16 @@ class Browser:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, url: str, body: dict | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, url: str, body: dict | None = None, files: dict | None = None
+    ) -> tuple[int, bytes]:
+        """`files`: {field: (filename, bytes)}, sent with `body` as multipart/form-data."""
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         data = None
-        if body is not None:
+        if files is not None:
+            data, headers["Content-Type"] = _multipart(body or {}, files)
+            headers["Origin"] = f"http://127.0.0.1:{self.port}"
+        elif body is not None:
             data = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Origin"] = f"http://127.0.0.1:{self.port}"
@@ -292,6 +298,22 @@ class Browser:
         form = {"email": email, "password": DEMO_PASSWORD, "csrf_token": token.decode()}
         status, _ = self.request("POST", "/konto/logga-in", form)
         assert status == 302, f"login of {email}: {status}"
+
+
+def _multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for name, (filename, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def latencies(port: int, t: Target, listed, requests: int) -> dict[str, list[float]]:

@@ -19,11 +19,20 @@ from modell.reminders.models import ScheduledReminder
 
 
 def add_due_reminders(
-    session: Session, n: int, *, due_at: datetime, now: datetime, tag: str = "r"
+    session: Session,
+    n: int,
+    *,
+    due_at: datetime,
+    now: datetime,
+    tag: str = "r",
+    cohort_id: int | None = None,
 ) -> list[str]:
-    """Add n pending reminders due at `due_at` (meetings 30 days after it); return the
-    recipients' addresses."""
-    cohort = session.scalar(sa.select(Cohort).where(Cohort.description == LIVING_DESCRIPTION))
+    """Add n pending reminders due at `due_at` (meetings 30 days after it) to the given
+    cohort, by default the demo's running one; return the recipients' addresses."""
+    if cohort_id is None:
+        cohort = session.scalar(sa.select(Cohort).where(Cohort.description == LIVING_DESCRIPTION))
+    else:
+        cohort = session.get(Cohort, cohort_id)
     rule = session.scalar(
         sa.select(ReminderRule).where(
             ReminderRule.template_id == cohort.template_id, ReminderRule.key == "send_invitation"

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from modell.auth.models import User
 from modell.cohorts.models import Cohort
 from modell.core import mail
+from modell.core.files import FolderStore
 from modell.core.timeutil import to_local
 from modell.core.types import utcnow
 from modell.demo import COHORT_NAME, DEMO_PASSWORD
@@ -508,7 +509,7 @@ def _ids(app) -> dict:
             own_meeting,
             filename="minnes.txt",
             content=b"Minnesanteckningar",
-            folder=Path(app.config["UPLOAD_DIR"]),
+            store=FolderStore(Path(app.config["UPLOAD_DIR"])),
             max_bytes=1000,
             now=now,
             user_id=None,

@@ -268,7 +268,7 @@ def test_a_political_decision_cannot_be_dated_in_the_future(app):
 
 
 def test_a_file_name_loses_its_invisible_direction_marks(tmp_path):
-    from modell.core.files import store_file
+    from modell.core.files import FolderStore, store_file
 
-    stored = store_file("\u202egnp.exe.txt", b"x", folder=tmp_path, max_bytes=10)
+    stored = store_file("\u202egnp.exe.txt", b"x", store=FolderStore(tmp_path), max_bytes=10)
     assert stored.filename == "gnp.exe.txt"

@@ -13,6 +13,7 @@ from modell.cohorts import groups
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort
 from modell.core.errors import RuleViolation
+from modell.core.files import FolderStore
 from modell.core.timeutil import to_local
 from modell.demo import COHORT_NAME
 from modell.extensions import db
@@ -389,12 +390,13 @@ def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(a
 def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(app, ctx, tmp_path):
     meeting = group_meeting(start_demo(), "Botkyrka")
     folder = tmp_path / "files"
+    store = FolderStore(folder)
     doc = after_meeting.store_document(
         db.session,
         meeting,
         filename="../../minnes.pdf",
         content=b"%PDF-1.4",
-        folder=folder,
+        store=store,
         max_bytes=100,
         now=START,
         user_id=None,
@@ -407,7 +409,7 @@ def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(a
             meeting,
             filename="virus.exe",
             content=b"MZ",
-            folder=folder,
+            store=store,
             max_bytes=100,
             now=START,
             user_id=None,
@@ -418,7 +420,7 @@ def test_documents_keep_to_their_types_and_sizes_and_live_outside_the_database(a
             meeting,
             filename="stor.pdf",
             content=b"x" * 101,
-            folder=folder,
+            store=store,
             max_bytes=100,
             now=START,
             user_id=None,
@@ -649,7 +651,7 @@ def test_the_cohort_calendar_is_searched_and_its_earlier_meetings_paged(app, mon
         total = db.session.scalar(
             sa.select(sa.func.count()).select_from(Meeting).where(Meeting.cohort_id == cohort_id)
         )
-    monkeypatch.setattr(routes, "EARLIER_PER_PAGE", 5)
+    monkeypatch.setattr(routes, "CALENDAR_PER_PAGE", 5)
     client = app.test_client()
     login(client, DEMO["coordinator"])
     url = f"/moten/omgang/{cohort_id}"

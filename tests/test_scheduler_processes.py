@@ -310,3 +310,116 @@ def test_when_the_leading_process_is_killed_another_takes_over_within_two_ticks(
         server.stop()
     print(f"the second process led {took:.2f} s after the first was killed (tick {tick} s)")
     assert took <= 2 * tick
+
+
+def _web(processes: Processes, name: str, uploads: Path, secret: str) -> int:
+    """An app process (gunicorn, one worker) of a multi-host installation: the same database,
+    the same SECRET_KEY, the same shared upload folder, no mail server (the web writes the
+    outbox; the schedulers send)."""
+    port = free_port()
+    env = os.environ | {
+        "MODELL_ENV": "production",
+        "SECRET_KEY": secret,
+        "DATABASE_URL": processes.url,
+        "MODELL_INSTANCE_DIR": str(processes.tmp),
+        "UPLOAD_DIR": str(uploads),
+        "SESSION_COOKIE_SECURE": "0",
+        "BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = open(processes.tmp / f"{name}.log", "wb")  # noqa: SIM115 # closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+         "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    process.log = log
+    processes.running.append(process)
+    _wait(lambda: _answers(port), 30, f"{name} serving", processes)
+    return port
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_two_app_processes_and_two_schedulers_share_one_database_and_one_upload_folder(
+    pg_app, processes, tmp_path
+):
+    """A larger installation: two web hosts behind a proxy that does not pin a user to one,
+    two schedulers. A file uploaded through one host is served by the other; the session
+    signed in on one is valid on the other; mail written by either host's requests, and the
+    reminders due, go out exactly once."""
+    import secrets
+
+    from bench.pages import Browser
+    from modell.meetings.models import MeetingDocument
+    from tests.conftest import DEMO, csrf_from
+    from tests.test_meetings import group_meeting, start_demo
+
+    with pg_app.app_context():
+        meeting_id = group_meeting(start_demo(), "Botkyrka").id
+        db.session.commit()
+    addresses = _add_due(pg_app, 200, "hosts")
+    uploads, secret = tmp_path / "shared-uploads", secrets.token_urlsafe(48)
+    inbox = Inbox()
+    server = _server(inbox)
+    try:
+        first = _web(processes, "web-first", uploads, secret)
+        second = _web(processes, "web-second", uploads, secret)
+        processes.start("scheduler-first", server.port)
+        processes.start("scheduler-second", server.port)
+
+        # Through the first host: sign in and attach a file to the meeting.
+        on_first = Browser(first)
+        on_first.log_in(DEMO["participant"])
+        status, page = on_first.request("GET", f"/moten/{meeting_id}")
+        assert status == 200
+        content = "Minnesanteckningar från träffen\n".encode() * 50
+        status, _ = on_first.request(
+            "POST",
+            f"/moten/{meeting_id}/filer",
+            {"csrf_token": csrf_from(page.decode())},
+            files={"file": ("minnes.txt", content)},
+        )
+        assert status == 302, processes.logs()
+        with pg_app.app_context():
+            document = db.session.scalar(
+                sa.select(MeetingDocument).where(MeetingDocument.meeting_id == meeting_id)
+            )
+            assert document is not None and document.filename == "minnes.txt"
+            document_id = document.id
+
+        # Through the second host, with the session the first one started: the same file.
+        on_second = Browser(second)
+        on_second.cookies = dict(on_first.cookies)
+        status, served = on_second.request("GET", f"/moten/filer/{document_id}")
+        assert status == 200 and served == content
+
+        # Each host's request writes a message to the outbox: a reset link for two people.
+        for port, email in ((first, DEMO["participant"]), (second, DEMO["mentor"])):
+            anonymous = Browser(port)
+            _status, form = anonymous.request("GET", "/konto/glomt-losenord")
+            token = csrf_from(form.decode())
+            status, _ = anonymous.request(
+                "POST", "/konto/glomt-losenord", {"csrf_token": token, "email": email}
+            )
+            assert status in (200, 302)
+        expected = set(addresses) | {DEMO["participant"], DEMO["mentor"]}
+        _wait(
+            lambda: set(_received(inbox)) >= expected,
+            120,
+            "the reminders and both reset links delivered",
+            processes,
+        )
+        time.sleep(3)  # more ticks and delivery passes on both schedulers: nothing more may come
+    finally:
+        processes.stop_all()
+        server.stop()
+    counts = _received(inbox)
+    assert {a: counts[a] for a in expected} == dict.fromkeys(expected, 1)

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 from flask_babel import force_locale
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from modell.cohorts.intake import TEMPLATE_HEADINGS
 from modell.cohorts.models import (
@@ -21,7 +21,7 @@ from modell.cohorts.models import (
 from modell.cohorts.services import TITLE_LABELS
 from modell.core.spreadsheets import CSV_MIME, add_sheet, to_csv, to_xlsx
 from modell.core.text import swedish_key
-from modell.organisations.models import KIND_LABELS, Organisation
+from modell.organisations.models import KIND_LABELS, County, Organisation
 from modell.organisations.services import IN_REGISTER
 
 ORGANISATION_HEADINGS = ["Organisation", "SCB-kod", "Typ", "Län", "Titel", "Omgångar"]
@@ -32,38 +32,48 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def organisations_table(session: Session) -> list[list]:
     """Every organisation of the register, the Swedish way sorted, with its title and its
     cohorts ("Modellkommuner 2017–2018 (benchmarking, fullföljt)"), oldest first."""
-    organisations = session.scalars(
-        sa.select(Organisation).where(IN_REGISTER).options(selectinload(Organisation.county))
-    ).all()
-    titles = {
-        organisation_id: title
-        for organisation_id, title in session.execute(
-            sa.select(OrganisationTitle.organisation_id, OrganisationTitle.title)
+    # Plain rows, not objects: the register and a decade of participations.
+    organisations = session.execute(
+        sa.select(
+            Organisation.id,
+            Organisation.name,
+            Organisation.scb_code,
+            Organisation.kind,
+            County.name,
         )
-    }
-    taken: dict[int, list[tuple]] = defaultdict(list)
-    rows = session.execute(
-        sa.select(Participation.organisation_id, Participation.role, Participation.status, Cohort)
+        .outerjoin(County, County.code == Organisation.county_code)
+        .where(IN_REGISTER)
+    ).all()
+    titles = dict(
+        session.execute(sa.select(OrganisationTitle.organisation_id, OrganisationTitle.title)).all()
+    )
+    with force_locale("sv"):
+        roles = {k: str(label).lower() for k, label in PARTICIPATION_ROLE_LABELS.items()}
+        kinds = {k: str(label) for k, label in KIND_LABELS.items()}
+    taken: dict[int, list[str]] = defaultdict(list)
+    for organisation_id, role, status, cohort in session.execute(
+        sa.select(
+            Participation.organisation_id, Participation.role, Participation.status, Cohort.name
+        )
         .join(Cohort, Participation.cohort_id == Cohort.id)
         .order_by(Cohort.starts_on.nulls_last(), Cohort.id)
-    ).all()
-    with force_locale("sv"):
-        for organisation_id, role, status, cohort in rows:
-            what = str(PARTICIPATION_ROLE_LABELS[role]).lower()
-            if status in STATUS_WORDS:
-                what += ", " + STATUS_WORDS[status]
-            taken[organisation_id].append(f"{cohort.name} ({what})")
-        kinds = {k: str(label) for k, label in KIND_LABELS.items()}
+    ):
+        what = roles[role]
+        if status in STATUS_WORDS:
+            what += ", " + STATUS_WORDS[status]
+        taken[organisation_id].append(f"{cohort} ({what})")
     return [
         [
-            o.name,
-            o.scb_code or "",
-            kinds[o.kind],
-            o.county.name if o.county else "",
-            TITLE_LABELS.get(titles.get(o.id), ""),
-            "; ".join(taken[o.id]),
+            name,
+            scb_code or "",
+            kinds[kind],
+            county or "",
+            TITLE_LABELS.get(titles.get(organisation_id), ""),
+            "; ".join(taken[organisation_id]),
         ]
-        for o in sorted(organisations, key=lambda o: (swedish_key(o.name), o.kind))
+        for organisation_id, name, scb_code, kind, county in sorted(
+            organisations, key=lambda o: (swedish_key(o[1]), o[3])
+        )
     ]
 
 

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from modell.core import dates
@@ -31,6 +32,17 @@ SECRET_LINK_ENDPOINTS = {
     "meetings.feed",
     "cohorts.confirm_interest",
 }
+
+
+def _kept_fields() -> list[tuple[str, str]]:
+    """What the user wrote in the posted form, to give back: no secrets, no control
+    characters."""
+    return [
+        (name, value)
+        for name, values in request.form.lists()
+        for value in values
+        if name not in _SECRET_FIELDS and not has_control_characters(name + value, "\n\t")
+    ]
 
 
 def rescuable(view):
@@ -105,13 +117,21 @@ def install(app: Flask) -> None:
             # A cross-site post (or one to an account form) gets nothing it could resubmit.
             return render_template("errors/error.html", code=400, message=_MESSAGES["csrf"]), 400
         # The user's own page had an expired token: keep what they wrote, one click to resend.
-        fields = [
-            (name, value)
-            for name, values in request.form.lists()
-            for value in values
-            if name not in _SECRET_FIELDS and not has_control_characters(name + value, "\n\t")
-        ]
-        return render_template("errors/csrf.html", fields=fields, action=request.path), 400
+        return render_template("errors/csrf.html", fields=_kept_fields(), action=request.path), 400
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error):
+        """Two people saved the same thing at the same moment (the row's version moved between
+        reading and writing): the later save is refused, not half-written, and not a crash.
+        On a long form of the user's own, what they wrote comes back to send again."""
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  the connection itself may be gone
+            db.session.remove()
+        view = app.view_functions.get(request.endpoint or "")
+        keep = getattr(view, "rescuable", False) and same_origin()
+        fields = _kept_fields() if keep else []
+        return render_template("errors/changed.html", fields=fields, action=request.path), 409
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -141,6 +161,19 @@ def install(app: Flask) -> None:
         # database that is not answering.
         page = app.jinja_env.get_template("errors/unavailable.html").render()
         return page, 503, {"Retry-After": "30"}
+
+    @app.teardown_appcontext
+    def close_session_quietly(_error):
+        """The page is made; the session's closing ROLLBACK then meets a connection the
+        database dropped (a restart at that instant). Nothing is lost (what the request
+        committed is committed) and the answer stands: the connection is discarded instead
+        of turning a finished page into a 500. Registered after Flask-SQLAlchemy's, so it
+        runs first (teardowns run last-registered first)."""
+        try:
+            db.session.remove()
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
+            app.logger.warning("connection lost while closing: %s", getattr(error, "orig", error))
+            db.session.registry.clear()
 
     @app.errorhandler(500)
     def server_error(error):

@@ -185,6 +185,8 @@ class LogEntry(db.Model):
     __table_args__ = (
         sa.CheckConstraint("result_step BETWEEN 1 AND 4", name="result_step"),
         sa.Index("ix_log_entries_good_example", "good_example"),
+        # Each organisation's latest entry (who has gone quiet) read from the index.
+        sa.Index("ix_log_entries_work_date", "work_id", "entry_date"),
     )
     __mapper_args__ = {"version_id_col": version}
 

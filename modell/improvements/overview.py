@@ -3,6 +3,7 @@ results shown, attendance by function and what is overdue; the cohort-level pict
 many reached steps 3–4; the "På gång" digest; the exports. A constant number of queries
 whatever the number of organisations and entries."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,7 +21,6 @@ from modell.improvements.models import (
     LogEntry,
 )
 from modell.meetings.after_meeting import attendance_by_function, attended_functions
-from modell.meetings.invitations import organisation_ids
 from modell.meetings.models import Meeting
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
@@ -42,6 +42,15 @@ class OverviewRow:
     overdue: list[str] = field(default_factory=list)
 
 
+def _meetings_for(participation: Participation, meetings: list[Meeting]) -> list[Meeting]:
+    """The meetings an organisation was invited to as this participant: its group's and the
+    cohort-wide ones, while it took part (as `invitations.organisation_ids` decides from the
+    meeting's side)."""
+    if participation.status not in ("active", "completed"):
+        return []
+    return [m for m in meetings if m.group_id is None or m.group_id == participation.group_id]
+
+
 def overview(
     session: Session,
     cohort: Cohort,
@@ -59,33 +68,35 @@ def overview(
         .options(selectinload(Participation.organisation), selectinload(Participation.group))
     ).all()
     ids = [p.id for p in participations]
-    # Only the columns the overview counts, as plain rows: a national cohort has thousands
-    # of entries, and whole objects for each would cost more than the page itself.
-    entry_rows = session.execute(
-        sa.select(
-            ImprovementWork.participation_id,
-            LogEntry.result_step,
-            LogEntry.entry_date,
-            LogEntry.expected_results,
+    # Counted in the database: per organisation, step and set of expected results, how many
+    # entries and the latest date. A national cohort has thousands of entries; the rows
+    # here are a few per organisation, and each set of results is read once.
+    expected = sa.cast(LogEntry.expected_results, sa.Text)
+    entry_rows = (
+        session.connection()
+        .execute(
+            sa.select(
+                ImprovementWork.participation_id,
+                LogEntry.result_step,
+                expected,
+                sa.func.count(),
+                sa.func.max(LogEntry.entry_date),
+            )
+            .join(LogEntry, LogEntry.work_id == ImprovementWork.id)
+            .where(ImprovementWork.participation_id.in_(ids or [-1]))
+            .group_by(ImprovementWork.participation_id, LogEntry.result_step, expected)
         )
-        .join(LogEntry, LogEntry.work_id == ImprovementWork.id)
-        .where(ImprovementWork.participation_id.in_(ids or [-1]))
-    ).all()
+        .all()
+    )
     baselines = set(
         session.scalars(
             sa.select(Baseline.participation_id).where(Baseline.participation_id.in_(ids or [-1]))
         )
     )
     meetings = session.scalars(
-        sa.select(Meeting)
-        .where(Meeting.cohort_id == cohort.id)
-        .options(
-            selectinload(Meeting.kind),
-            selectinload(Meeting.group).selectinload(Group.participations),
-        )
+        sa.select(Meeting).where(Meeting.cohort_id == cohort.id).options(selectinload(Meeting.kind))
     ).all()
     held = [m for m in meetings if m.status == "held"]
-    invited = {m.id: organisation_ids(m) for m in held}
     present = attended_functions(session, held)  # counted rows, not invitation objects
     attendance = {
         row.organisation_id: row
@@ -99,19 +110,23 @@ def overview(
                 last_meeting[m.group_id] = day
     by_participation: dict[int, list] = {}
     for row in entry_rows:
-        by_participation.setdefault(row.participation_id, []).append(row)
+        by_participation.setdefault(row[0], []).append(row)
+    sets: dict[str | None, list[str]] = {}
 
     rows = []
     for p in participations:
         entries = by_participation.get(p.id, [])
         steps = dict.fromkeys((1, 2, 3, 4), 0)
         named: set[str] = set()
-        for e in entries:  # one pass: a national cohort has thousands of entries
-            steps[e.result_step] = steps.get(e.result_step, 0) + 1
-            named.update(e.expected_results or [])
+        latest = None
+        for _p, step, text, count, last in entries:
+            steps[step] = steps.get(step, 0) + count
+            if text not in sets:
+                sets[text] = json.loads(text) if text else []
+            named.update(sets[text] or [])
+            latest = last if latest is None or last > latest else latest
         results = [r for r in EXPECTED_RESULTS if r in named]
-        latest = max((e.entry_date for e in entries), default=None)
-        concerned = [m for m in held if p.organisation_id in invited[m.id]]
+        concerned = _meetings_for(p, held)
         row_attendance = attendance.get(p.organisation_id)
         by_function = {
             f: (

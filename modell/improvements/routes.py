@@ -1,7 +1,5 @@
 """Pages of the improvement work. Thin: parse, ask access, call a service, render."""
 
-from pathlib import Path
-
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +8,7 @@ from modell.cohorts.models import Group, Participation
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
+from modell.core.files import current_store
 from modell.core.forms import ButtonForm, add_error, options
 from modell.core.web import apply_change, rescuable
 from modell.extensions import db
@@ -227,7 +226,7 @@ def edit_entry(work_id: int | None = None, entry_id: int | None = None):
             evidence = services.Evidence(
                 filename=upload.filename,
                 content=upload.read(),
-                folder=Path(current_app.config["UPLOAD_DIR"]),
+                store=current_store(),
                 max_bytes=current_app.config["UPLOAD_MAX_MB"] * 1024 * 1024,
             )
         data = services.EntryData(
@@ -289,11 +288,11 @@ def evidence(entry_id: int):
     require_view(entry)
     if not entry.evidence_stored_name:
         abort(404)
-    path = Path(current_app.config["UPLOAD_DIR"]) / entry.evidence_stored_name
-    if not path.is_file():
+    content = current_store().open(entry.evidence_stored_name)
+    if content is None:
         abort(404)
     return send_file(
-        path,
+        content,
         mimetype=entry.evidence_mimetype,
         as_attachment=True,
         download_name=entry.evidence_filename,

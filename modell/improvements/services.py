@@ -9,16 +9,16 @@ command, the scheduler and a test call it alike.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.core import audit
 from modell.core.errors import DATE_RANGE_MESSAGE, RuleViolation, check_version
-from modell.core.files import store_file
+from modell.core.files import FileStore, store_file
 from modell.core.timeutil import in_range, to_local
 from modell.improvements.models import (
     CONCLUDED,
@@ -93,8 +93,9 @@ def load_participation(session: Session, participation_id: int) -> Participation
         sa.select(Participation)
         .where(Participation.id == participation_id)
         .options(
-            selectinload(Participation.organisation),
-            selectinload(Participation.cohort),
+            # The one participation's organisation and cohort in the same query.
+            joinedload(Participation.organisation),
+            joinedload(Participation.cohort),
             selectinload(Participation.group).selectinload(Group.participations),
         )
     )
@@ -289,7 +290,7 @@ class EntryData:
 class Evidence:
     filename: str
     content: bytes
-    folder: Path
+    store: FileStore
     max_bytes: int
 
 
@@ -300,6 +301,18 @@ def indicator_shows_change(indicator: Indicator | None) -> bool:
         return False
     both = [v for v in indicator.values if v.women is not None and v.men is not None]
     return len(both) >= 2
+
+
+def _touch(session: Session, work: ImprovementWork, now: datetime) -> None:
+    """The work was last active now, without moving its version: an entry added by one
+    person does not make another person's edit of the work itself stale, and two people
+    logging in the same work at the same moment are not in conflict."""
+    session.execute(
+        sa.update(ImprovementWork.__table__)
+        .where(ImprovementWork.__table__.c.id == work.id)
+        .values(updated_at=now)
+    )
+    set_committed_value(work, "updated_at", now)
 
 
 def save_entry(
@@ -372,14 +385,14 @@ def save_entry(
         stored = store_file(
             evidence.filename,
             evidence.content,
-            folder=evidence.folder,
+            store=evidence.store,
             max_bytes=evidence.max_bytes,
             field="evidence_file",
         )
         entry.evidence_filename = stored.filename
         entry.evidence_stored_name = stored.stored_name
         entry.evidence_mimetype = stored.mimetype
-    work.updated_at = now
+    _touch(session, work, now)
     audit.record(
         session,
         now=now,

@@ -4,7 +4,6 @@ participant's Plus – Minus – Intressant."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -14,7 +13,7 @@ from modell.auth.models import User
 from modell.cohorts.models import Participation
 from modell.core import audit
 from modell.core.errors import RuleViolation
-from modell.core.files import store_file
+from modell.core.files import FileStore, store_file
 from modell.meetings.invitations import organisation_ids
 from modell.meetings.models import (
     Invitation,
@@ -64,8 +63,16 @@ def attended_functions(session: Session, meetings: list[Meeting]) -> Present:
     ids = [m.id for m in meetings]
     if not ids:
         return present
-    rows = session.execute(
-        sa.select(Invitation.meeting_id, Person.organisation_id, Person.function)
+    # Thousands of rows at national scale: read as plain rows on the session's connection
+    # (no ORM row handling), the function as the text it was checked as when written, and
+    # each (organisation, meeting, function) once.
+    rows = session.connection().execute(
+        sa.select(
+            Invitation.meeting_id,
+            Person.organisation_id,
+            sa.type_coerce(Person.function, sa.String),
+        )
+        .distinct()
         .join(Person, Person.id == Invitation.person_id)
         .where(Invitation.meeting_id.in_(ids), Invitation.attended.is_(True))
     )
@@ -146,13 +153,13 @@ def store_document(
     *,
     filename: str,
     content: bytes,
-    folder: Path,
+    store: FileStore,
     max_bytes: int,
     now: datetime,
     user_id: int | None,
 ) -> MeetingDocument:
     """Keep a file outside the database, under a random name; only its record is a row."""
-    stored = store_file(filename, content, folder=folder, max_bytes=max_bytes)
+    stored = store_file(filename, content, store=store, max_bytes=max_bytes)
     document = MeetingDocument(
         meeting_id=meeting.id,
         filename=stored.filename,

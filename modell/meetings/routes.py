@@ -1,7 +1,5 @@
 """Meeting pages. Thin: parse, ask access, call a service, render."""
 
-from pathlib import Path
-
 from flask import (
     Response,
     abort,
@@ -22,6 +20,7 @@ from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Cohort, Group
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
+from modell.core.files import current_store
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
 from modell.core.web import Confirmation, apply_change, confirm_first, page_number, rescuable
@@ -72,8 +71,8 @@ def _labels() -> dict:
 # --- calendars of a cohort and a group --------------------------------------------------------
 
 
-# Earlier meetings are shown this many at a time (the coming ones all: a cohort has few).
-EARLIER_PER_PAGE = 25
+# Each of a calendar's two lists (coming, earlier) is shown this many meetings at a time.
+CALENDAR_PER_PAGE = 25
 
 
 def _search_words() -> str:
@@ -81,12 +80,56 @@ def _search_words() -> str:
     return (request.args.get("sok") or "").strip()[:200]
 
 
-def _page_of(earlier: list) -> tuple[list, dict]:
-    """One page of the earlier meetings, and where it is: {"number", "count"}."""
-    count = max(1, -(-len(earlier) // EARLIER_PER_PAGE))
-    number = min(page_number(), count)
-    start = (number - 1) * EARLIER_PER_PAGE
-    return earlier[start : start + EARLIER_PER_PAGE], {"number": number, "count": count}
+def _paged(rows: list, param: str) -> tuple[list, dict]:
+    """One page of a calendar list, where it is and the addresses of its neighbours (the
+    other list's page, the filters and the search kept)."""
+    count = max(1, -(-len(rows) // CALENDAR_PER_PAGE))
+    number = min(page_number(param), count)
+    start = (number - 1) * CALENDAR_PER_PAGE
+
+    def address(n: int) -> str:
+        kept = {k: v for k, v in request.args.items() if k != param and v}
+        return url_for(request.endpoint, **request.view_args, **kept, **{param: n})
+
+    where = {
+        "number": number,
+        "count": count,
+        "previous": address(number - 1) if number > 1 else None,
+        "next": address(number + 1) if number < count else None,
+    }
+    return rows[start : start + CALENDAR_PER_PAGE], where
+
+
+def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) -> dict:
+    """The calendar's two lists, coming and earlier, each a page of 25, filtered and
+    searched; the checklists of the meetings shown (of all, when asked for the late ones)."""
+    day = today()
+    only_late = request.args.get("forsenat") == "1"
+    search = _search_words()
+    every = {m.id: services.checklist(m, day) for m in meetings} if only_late else {}
+    coming, earlier = services.calendar_order(
+        meetings,
+        every,
+        now=now(),
+        organisation_id=organisation_id,
+        only_late=only_late,
+        search=search,
+        title=title_text,
+    )
+    coming, coming_page = _paged(coming, "kommande")
+    earlier, earlier_page = _paged(earlier, "sida")
+    return {
+        "coming": coming,
+        "earlier": earlier,
+        "pages": {"coming": coming_page, "earlier": earlier_page},
+        "checklists": every or {m.id: services.checklist(m, day) for m in coming + earlier},
+        "today": day,
+        "filters": {
+            "mine": organisation_id is not None,
+            "late": only_late,
+            "search": search,
+        },
+    }
 
 
 @bp.route("/omgang/<int:cohort_id>")
@@ -99,32 +142,13 @@ def cohort_calendar(cohort_id: int):
         for m in services.meetings_of(db.session, cohort=cohort, with_invitations=False)
         if may_view(current_user, m)
     ]
-    day = today()
-    checklists = {m.id: services.checklist(m, day) for m in meetings}
     mine = request.args.get("mina") == "1" and current_user.organisation_id is not None
-    only_late = request.args.get("forsenat") == "1"
-    search = _search_words()
-    coming, earlier = services.calendar_order(
-        meetings,
-        checklists,
-        now=now(),
-        organisation_id=current_user.organisation_id if mine else None,
-        only_late=only_late,
-        search=search,
-        title=title_text,
-    )
-    earlier, pages = _page_of(earlier)
     return render_template(
         "meetings/calendar.html",
         cohort=cohort,
         group=None,
         meetings=meetings,
-        coming=coming,
-        earlier=earlier,
-        filters={"mine": mine, "late": only_late, "search": search},
-        pages=pages,
-        checklists=checklists,
-        today=day,
+        **_calendar(meetings, organisation_id=current_user.organisation_id if mine else None),
         pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         summary=after_meeting.attendance_summary(
             meetings,
@@ -150,31 +174,13 @@ def group_calendar(group_id: int):
     cohort_wide = services.meetings_of(
         db.session, cohort=group.cohort, cohort_wide=True, with_invitations=False
     )
-    day = today()
     held = [m for m in meetings if m.status != "cancelled"]
-    checklists = {m.id: services.checklist(m, day) for m in meetings}
-    only_late = request.args.get("forsenat") == "1"
-    search = _search_words()
-    coming, earlier = services.calendar_order(
-        meetings + cohort_wide,
-        checklists,
-        now=now(),
-        only_late=only_late,
-        search=search,
-        title=title_text,
-    )
-    earlier, pages = _page_of(earlier)
     return render_template(
         "meetings/calendar.html",
         cohort=group.cohort,
         group=group,
         meetings=meetings + cohort_wide,
-        coming=coming,
-        earlier=earlier,
-        filters={"mine": False, "late": only_late, "search": search},
-        pages=pages,
-        checklists=checklists,
-        today=day,
+        **_calendar(meetings + cohort_wide),
         attendance=after_meeting.attendance_by_function(
             held, group.participations, after_meeting.attended_functions(db.session, held)
         ),
@@ -536,7 +542,7 @@ def upload(meeting_id: int):
             meeting,
             filename=storage.filename or "",
             content=storage.read(),
-            folder=Path(current_app.config["UPLOAD_DIR"]),
+            store=current_store(),
             max_bytes=current_app.config["UPLOAD_MAX_MB"] * 1024 * 1024,
             now=now(),
             user_id=current_user.id,
@@ -551,10 +557,10 @@ def upload(meeting_id: int):
 def document(document_id: int):
     doc = db.get_or_404(MeetingDocument, document_id)
     require_view(_meeting_or_404(doc.meeting_id))
-    path = Path(current_app.config["UPLOAD_DIR"]) / doc.stored_name
-    if not path.is_file():
+    content = current_store().open(doc.stored_name)
+    if content is None:
         abort(404)
-    return send_file(path, mimetype=doc.mimetype, as_attachment=True, download_name=doc.filename)
+    return send_file(content, mimetype=doc.mimetype, as_attachment=True, download_name=doc.filename)
 
 
 @bp.route("/<int:meeting_id>/pmi", methods=["POST"])

@@ -477,7 +477,7 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
     return [
         ChecklistItem(
             key,
-            str(label),
+            label,  # translated when shown, not for every meeting of a calendar
             bool(done),
             due,
             bool(not done and due is not None and today > due and meeting.status != "cancelled"),

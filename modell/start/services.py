@@ -275,24 +275,30 @@ def county_start(session: Session, county_code: str) -> list[CountyOrganisation]
             Cohort.is_history.is_(False),
             Participation.status == "active",
         )
+        # Each row's organisation, cohort and group in the same query: as many queries
+        # for a county with many organisations as for one with none.
         .options(
-            selectinload(Participation.organisation),
-            selectinload(Participation.cohort),
-            selectinload(Participation.group),
+            joinedload(Participation.organisation),
+            joinedload(Participation.cohort),
+            joinedload(Participation.group),
         )
     ).all()
     ids = [p.id for p in participations] or [-1]
-    highest = dict(
-        session.execute(
-            sa.select(ImprovementWork.participation_id, sa.func.max(LogEntry.result_step))
+    reached = {
+        participation_id: (highest, latest)
+        for participation_id, highest, latest in session.execute(
+            sa.select(
+                ImprovementWork.participation_id,
+                sa.func.max(LogEntry.result_step),
+                sa.func.max(LogEntry.entry_date),
+            )
             .join(LogEntry, LogEntry.work_id == ImprovementWork.id)
             .where(ImprovementWork.participation_id.in_(ids))
             .group_by(ImprovementWork.participation_id)
-        ).all()
-    )
-    latest = improvements.last_entry_dates(session, [p.id for p in participations])
+        )
+    }
     rows = [
-        CountyOrganisation(p.organisation, p, highest.get(p.id), latest.get(p.id))
+        CountyOrganisation(p.organisation, p, *reached.get(p.id, (None, None)))
         for p in participations
     ]
     return sorted(rows, key=lambda r: (r.organisation.name.casefold(), r.participation.cohort_id))
@@ -313,7 +319,7 @@ def county_history(session: Session, county_code: str) -> list[CountyHistory]:
         .join(Organisation, Organisation.id == Participation.organisation_id)
         .join(Cohort, Cohort.id == Participation.cohort_id)
         .where(Organisation.county_code == county_code, Cohort.status == "concluded")
-        .options(selectinload(Participation.organisation), selectinload(Participation.cohort))
+        .options(joinedload(Participation.organisation), joinedload(Participation.cohort))
     ).all()
     titles = cohort_services.titles_of(session, [p.organisation_id for p in participations])
     rows = [CountyHistory(p, titles.get(p.organisation_id)) for p in participations]
