@@ -37,6 +37,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from flask import url_for
 
 from bench import pgcluster
 from bench.pages import ROOT, Browser, Server, _free_port, build, percentile
@@ -96,26 +97,28 @@ def accounts(app, t) -> list[dict]:
                     .order_by(ImprovementWork.id)
                 ) or _new_work(session, participation, user, now)
                 pages = [
-                    ("start", "/"),
-                    ("group", f"/omgangar/grupper/{group.id}"),
-                    ("improvement work", f"/arbete/{participation.id}"),
-                    ("indicator benchmarking", f"/arbete/grupp/{group.id}/indikatorer"),
-                    ("notifications", "/aviseringar"),
-                ]
+                    ("start", url_for("start.home")),
+                    ("group", url_for("cohorts.group", group_id=group.id)),
+                    ("improvement work", url_for("improvements.workspace", participation_id=participation.id)),
+                    ("indicator benchmarking", url_for("improvements.benchmarking", group_id=group.id)),
+                    ("notifications", url_for("reminders.notifications")),
+                ]  # fmt: skip
                 if meeting:
-                    pages.append(("meeting", f"/moten/{meeting}"))
-                listed.append({"email": user.email, "pages": pages, "work": work})
+                    pages.append(("meeting", url_for("meetings.meeting", meeting_id=meeting)))
+                entry_form = url_for("improvements.edit_entry", work_id=work)
+                listed.append({"email": user.email, "pages": pages, "entry_form": entry_form})
         session.commit()
-    staff = [
-        {"email": "samordnare@example.org", "pages": [
-            ("start", "/"), ("cohort", f"/omgangar/{t.cohort}"),
-            ("cohort calendar", f"/moten/omgang/{t.cohort}"),
-            ("cohort overview", f"/arbete/omgang/{t.cohort}/oversikt"),
-            ("organisation list", "/organisationer/"),
-        ]},
-        {"email": t.mentor, "pages": [("start", "/"), ("group", f"/omgangar/grupper/{t.group}")]},
-        {"email": "lansstyrelsen@example.org", "pages": [("start", "/")]},
-    ]  # fmt: skip
+        start = ("start", url_for("start.home"))
+        staff = [
+            {"email": "samordnare@example.org", "pages": [
+                start, ("cohort", url_for("cohorts.detail", cohort_id=t.cohort)),
+                ("cohort calendar", url_for("meetings.cohort_calendar", cohort_id=t.cohort)),
+                ("cohort overview", url_for("improvements.overview", cohort_id=t.cohort)),
+                ("organisation list", url_for("organisations.index")),
+            ]},
+            {"email": t.mentor, "pages": [start, ("group", url_for("cohorts.group", group_id=t.group))]},
+            {"email": "lansstyrelsen@example.org", "pages": [start]},
+        ]  # fmt: skip
     # Staff first, so that every role is among the first users started.
     return staff + listed[: max(USERS - len(staff), 1)]
 
@@ -220,7 +223,8 @@ def _summary(tally: dict) -> dict:
     }
 
 
-def _stored(app, markers: list[str]) -> set[str]:
+def _stored(app) -> set[str]:
+    """The load test's log entries in the database."""
     with app.app_context():
         texts = set(
             db.session.scalars(sa.select(LogEntry.text).where(LogEntry.text.like("Lasttest %")))
@@ -274,7 +278,7 @@ def run(scale: str, load_seconds: int, restart_seconds: int, gap_seconds: int) -
         process.wait(load_seconds + 60)
         load = json.loads(tally_path.read_text())
         checks.append(("load: zero errors", not load["errors"] and load["gap"] == 0))
-        missing = set(load["acknowledged"]) - _stored(app, load["acknowledged"])
+        missing = set(load["acknowledged"]) - _stored(app)
         checks.append(("load: every acknowledged write stored", not missing))
 
         # 2. Restart, with reminders falling due while the server is away.
@@ -305,7 +309,7 @@ def run(scale: str, load_seconds: int, restart_seconds: int, gap_seconds: int) -
             "restart: gunicorn and its workers not restarted",
             server.process.poll() is None and _worker_pids(server) == workers_before,
         ))  # fmt: skip
-        stored = _stored(app, restart["acknowledged"])
+        stored = _stored(app)
         lost = set(restart["acknowledged"]) - stored
         checks.append(("restart: every acknowledged write stored", not lost))
         delivered = _wait(lambda: set(due) <= set(inbox.recipients), 60)

@@ -1,8 +1,8 @@
 """The load test's users (locust): signed-in people who read the main pages and write.
 
 `bench.loadtest` starts locust with this file and a settings file (MODELL_LOADTEST, JSON):
-the accounts (e-mail, the pages that person reads, the improvement work they log in), the
-password, and where to write the tally. Each simulated user signs in with one account (20
+the accounts (e-mail, the pages that person reads, the address of the log entry form of
+their improvement work), the password, and where to write the tally. Each simulated user signs in with one account (20
 users share the accounts round-robin) and then, with a short pause between, reads one of
 its pages or writes a log entry with a unique text.
 
@@ -110,10 +110,9 @@ class Member(HttpUser):
 
     @task(1)
     def write(self) -> None:
-        work = self.account.get("work")
-        if not self.signed_in or work is None:
+        url = self.account.get("entry_form")
+        if not self.signed_in or url is None:
             return
-        url = f"/arbete/arbeten/{work}/logg/ny"
         token = self._token(url, "log entry (form)")
         if token is None:
             return

@@ -219,11 +219,13 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, instance: str, workers: int = 2):
+    def __init__(self, url: str, instance: str, workers: int = 2, secret: str | None = None):
+        """Servers given the same instance folder and `secret` are hosts of one
+        installation: one upload folder, sessions and links valid on each."""
         self.port = _free_port()
         env = os.environ | {
             "MODELL_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SECRET_KEY": secret or secrets.token_urlsafe(48),
             "DATABASE_URL": url,
             "MODELL_INSTANCE_DIR": instance,
             "UPLOAD_DIR": str(Path(instance) / "uploads"),

@@ -85,7 +85,10 @@ def test_a_database_file_that_cannot_be_opened_gives_503_with_its_own_page(tmp_p
     assert "Tjänsten är tillfälligt otillgänglig" in text and "Temporarily unavailable" in text
 
 
-def test_postgresql_away_gives_503_and_the_app_recovers_by_itself(backends, tmp_path):
+@pytest.fixture
+def relayed(backends, tmp_path):
+    """(app, relay): an app on a copy of the demo database on PostgreSQL, reached through
+    a relay the test can cut and resume."""
     if not PG_URL:
         if REQUIRE_ALL:
             pytest.fail("PostgreSQL test would be skipped in CI: set TEST_DATABASE_URL")
@@ -100,22 +103,7 @@ def test_postgresql_away_gives_503_and_the_app_recovers_by_itself(backends, tmp_
                 MODELL_INSTANCE_DIR=str(tmp_path),
             )
         )
-        client = app.test_client()
-        assert login(client, DEMO["coordinator"]).status_code == 302
-        assert client.get("/omgangar/").status_code == 200
-
-        relay.cut()  # the server goes away: open connections drop, new ones are refused
-        for path in ("/omgangar/", "/", "/omgangar/oppna"):
-            gap = client.get(path)
-            assert gap.status_code == 503, path
-            assert "Tjänsten är tillfälligt otillgänglig" in gap.get_data(as_text=True)
-
-        relay.resume()  # back on the same address: the same app serves again
-        back = client.get("/omgangar/")
-        assert back.status_code == 200 and "Modellkommuner 2019" in back.get_data(as_text=True)
-        other = app.test_client()  # and writes: a new sign-in stores its session
-        assert login(other, DEMO["participant"]).status_code == 302
-        assert other.get("/").status_code == 200
+        yield app, relay
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -124,45 +112,46 @@ def test_postgresql_away_gives_503_and_the_app_recovers_by_itself(backends, tmp_
         drop()
 
 
-def test_a_page_made_before_the_database_drops_is_still_answered(backends, tmp_path):
+def test_postgresql_away_gives_503_and_the_app_recovers_by_itself(relayed):
+    app, relay = relayed
+    client = app.test_client()
+    assert login(client, DEMO["coordinator"]).status_code == 302
+    assert client.get("/omgangar/").status_code == 200
+
+    relay.cut()  # the server goes away: open connections drop, new ones are refused
+    for path in ("/omgangar/", "/", "/omgangar/oppna"):
+        gap = client.get(path)
+        assert gap.status_code == 503, path
+        assert "Tjänsten är tillfälligt otillgänglig" in gap.get_data(as_text=True)
+
+    relay.resume()  # back on the same address: the same app serves again
+    back = client.get("/omgangar/")
+    assert back.status_code == 200 and "Modellkommuner 2019" in back.get_data(as_text=True)
+    other = app.test_client()  # and writes: a new sign-in stores its session
+    assert login(other, DEMO["participant"]).status_code == 302
+    assert other.get("/").status_code == 200
+
+
+def test_a_page_made_before_the_database_drops_is_still_answered(relayed):
     """The database goes away in the instant between the page being made and the request's
     transaction being closed (found by the load test's restart: a 500 for a finished page).
     The closing ROLLBACK fails on the dropped connection; the page is answered all the same,
     and the next request, the database back, is served."""
     from flask import request_finished
 
-    if not PG_URL:
-        if REQUIRE_ALL:
-            pytest.fail("PostgreSQL test would be skipped in CI: set TEST_DATABASE_URL")
-        pytest.skip("PostgreSQL: TEST_DATABASE_URL is not set")
-    url, drop = backends("postgresql").clone()
-    real = sa.make_url(url)
-    relay = Relay(real.host or "127.0.0.1", real.port or 5432)
-    try:
-        app = create_app(
-            base_config(
-                str(real.set(host="127.0.0.1", port=relay.port)),
-                MODELL_INSTANCE_DIR=str(tmp_path),
-            )
-        )
-        client = app.test_client()
-        assert login(client, DEMO["coordinator"]).status_code == 302
+    app, relay = relayed
+    client = app.test_client()
+    assert login(client, DEMO["coordinator"]).status_code == 302
 
-        def drop_the_database(sender, response, **extra):
-            relay.cut()
-
-        request_finished.connect(drop_the_database, app)
-        try:
-            page = client.get("/omgangar/")
-        finally:
-            request_finished.disconnect(drop_the_database, app)
-        assert page.status_code == 200 and "Modellkommuner 2019" in page.get_data(as_text=True)
-
-        relay.resume()
-        assert client.get("/omgangar/").status_code == 200
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
+    def drop_the_database(sender, response, **extra):
         relay.cut()
-        drop()
+
+    request_finished.connect(drop_the_database, app)
+    try:
+        page = client.get("/omgangar/")
+    finally:
+        request_finished.disconnect(drop_the_database, app)
+    assert page.status_code == 200 and "Modellkommuner 2019" in page.get_data(as_text=True)
+
+    relay.resume()
+    assert client.get("/omgangar/").status_code == 200

@@ -312,42 +312,6 @@ def test_when_the_leading_process_is_killed_another_takes_over_within_two_ticks(
     assert took <= 2 * tick
 
 
-def _web(processes: Processes, name: str, uploads: Path, secret: str) -> int:
-    """An app process (gunicorn, one worker) of a multi-host installation: the same database,
-    the same SECRET_KEY, the same shared upload folder, no mail server (the web writes the
-    outbox; the schedulers send)."""
-    port = free_port()
-    env = os.environ | {
-        "MODELL_ENV": "production",
-        "SECRET_KEY": secret,
-        "DATABASE_URL": processes.url,
-        "MODELL_INSTANCE_DIR": str(processes.tmp),
-        "UPLOAD_DIR": str(uploads),
-        "SESSION_COOKIE_SECURE": "0",
-        "BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = open(processes.tmp / f"{name}.log", "wb")  # noqa: SIM115 # closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-         "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    process.log = log
-    processes.running.append(process)
-    _wait(lambda: _answers(port), 30, f"{name} serving", processes)
-    return port
-
-
-def _answers(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def test_two_app_processes_and_two_schedulers_share_one_database_and_one_upload_folder(
     pg_app, processes, tmp_path
 ):
@@ -357,7 +321,7 @@ def test_two_app_processes_and_two_schedulers_share_one_database_and_one_upload_
     reminders due, go out exactly once."""
     import secrets
 
-    from bench.pages import Browser
+    from bench.pages import Browser, Server
     from modell.meetings.models import MeetingDocument
     from tests.conftest import DEMO, csrf_from
     from tests.test_meetings import group_meeting, start_demo
@@ -366,12 +330,14 @@ def test_two_app_processes_and_two_schedulers_share_one_database_and_one_upload_
         meeting_id = group_meeting(start_demo(), "Botkyrka").id
         db.session.commit()
     addresses = _add_due(pg_app, 200, "hosts")
-    uploads, secret = tmp_path / "shared-uploads", secrets.token_urlsafe(48)
+    shared, secret = str(tmp_path / "shared"), secrets.token_urlsafe(48)
     inbox = Inbox()
     server = _server(inbox)
+    hosts = []
     try:
-        first = _web(processes, "web-first", uploads, secret)
-        second = _web(processes, "web-second", uploads, secret)
+        for _ in range(2):  # one worker each: two app processes
+            hosts.append(Server(processes.url, shared, workers=1, secret=secret))
+        first, second = (host.port for host in hosts)
         processes.start("scheduler-first", server.port)
         processes.start("scheduler-second", server.port)
 
@@ -419,6 +385,8 @@ def test_two_app_processes_and_two_schedulers_share_one_database_and_one_upload_
         )
         time.sleep(3)  # more ticks and delivery passes on both schedulers: nothing more may come
     finally:
+        for host in hosts:
+            host.stop()
         processes.stop_all()
         server.stop()
     counts = _received(inbox)

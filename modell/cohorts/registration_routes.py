@@ -21,7 +21,7 @@ from modell.core.access import may_change, may_view, require_change, require_sta
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation
 from modell.core.forms import add_error
-from modell.core.web import Confirmation, apply_change, confirm_first, page_number, rescuable
+from modell.core.web import Confirmation, apply_change, confirm_first, page_of, rescuable
 from modell.extensions import db
 from modell.organisations.forms import chosen_organisation
 from modell.organisations.models import FUNCTION_LABELS, Organisation
@@ -216,16 +216,15 @@ def registrations(cohort_id: int):
         status=request.args.get("status", ""),
         sort=request.args.get("sortera", ""),
     )
-    per_page = REGISTRATIONS_PAGE
-    page = min(page_number(), max(1, -(-len(shown) // per_page)))
+    page, where = page_of(shown, REGISTRATIONS_PAGE)
     return render_template(
         "cohorts/registrations.html",
         cohort=cohort,
         registrations=visible,
-        shown=shown[(page - 1) * per_page : page * per_page],
+        shown=page,
         matching=len(shown),
-        page=page,
-        pages=max(1, -(-len(shown) // per_page)),
+        page=where["number"],
+        pages=where["count"],
         q=request.args.get("q", "").strip(),
         status=request.args.get("status", ""),
         sort=request.args.get("sortera", ""),

@@ -5,7 +5,16 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 import nh3
-from flask import Flask, flash, g, has_request_context, render_template, request, session
+from flask import (
+    Flask,
+    flash,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,6 +41,15 @@ SECRET_LINK_ENDPOINTS = {
     "meetings.feed",
     "cohorts.confirm_interest",
 }
+
+
+def _start_clean() -> None:
+    """After a failed request: roll back what it began, or, when the connection itself is
+    gone, drop the session, so that the error page's own queries work."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  the connection itself may be gone
+        db.session.remove()
 
 
 def _kept_fields() -> list[tuple[str, str]]:
@@ -124,10 +142,7 @@ def install(app: Flask) -> None:
         """Two people saved the same thing at the same moment (the row's version moved between
         reading and writing): the later save is refused, not half-written, and not a crash.
         On a long form of the user's own, what they wrote comes back to send again."""
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001  the connection itself may be gone
-            db.session.remove()
+        _start_clean()
         view = app.view_functions.get(request.endpoint or "")
         keep = getattr(view, "rescuable", False) and same_origin()
         fields = _kept_fields() if keep else []
@@ -152,10 +167,7 @@ def install(app: Flask) -> None:
         503 with a page of our own that needs no database, and a time to try again. The pool
         checks each connection before use (pool_pre_ping), so the app recovers by itself
         once the server is back; nothing of the refused request was committed."""
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001  the connection itself may be gone
-            db.session.remove()
+        _start_clean()
         app.logger.warning("database unavailable: %s", getattr(error, "orig", error))
         # Rendered without the context processors: Flask-Login's loads the user, from the
         # database that is not answering.
@@ -179,10 +191,7 @@ def install(app: Flask) -> None:
     def server_error(error):
         # The request's transaction may be broken (a failed flush): start clean, or the
         # error page itself fails on its first query.
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001  the connection itself may be gone
-            db.session.remove()
+        _start_clean()
         try:
             page = render_template("errors/error.html", code=500, message=_MESSAGES[500])
         except Exception:  # noqa: BLE001  last resort: a page that needs nothing
@@ -372,6 +381,27 @@ def apply_change(change, success) -> bool:
 
 
 MAX_PAGE = 100_000
+
+
+def page_of(rows: list, per_page: int, param: str = "sida") -> tuple[list, dict]:
+    """One page of a list held in memory, and where it is: its number, the count, and the
+    addresses of its neighbours (the other arguments, another list's page among them,
+    kept)."""
+    count = max(1, -(-len(rows) // per_page))
+    number = min(page_number(param), count)
+    start = (number - 1) * per_page
+
+    def address(n: int) -> str:
+        kept = {k: v for k, v in request.args.items() if k != param and v}
+        return url_for(request.endpoint, **request.view_args, **kept, **{param: n})
+
+    where = {
+        "number": number,
+        "count": count,
+        "previous": address(number - 1) if number > 1 else None,
+        "next": address(number + 1) if number < count else None,
+    }
+    return rows[start : start + per_page], where
 
 
 def page_number(name: str = "sida") -> int:

@@ -19,7 +19,12 @@ from modell.extensions import db
 from modell.improvements import bp, importing
 from modell.improvements import indicators as rules
 from modell.improvements.forms import ImportForm, IndicatorForm, ValueForm
-from modell.improvements.models import Indicator, SharedIndicator, Workspace, work_open
+from modell.improvements.models import (
+    Indicator,
+    SharedIndicator,
+    Workspace,
+    may_write_for_group,
+)
 from modell.improvements.routes import _workspace
 
 
@@ -205,7 +210,7 @@ def benchmarking(group_id: int):
         key=lambda p: p.organisation.name,
     )
     form = IndicatorForm()
-    may_add = current_user.role != "county_observer" and work_open(group.cohort)
+    may_add = may_write_for_group(current_user, group)
     if request.method == "POST":
         if not may_add:
             abort(403)

@@ -117,6 +117,13 @@ CONCLUDED = _l(
 )
 
 
+def may_write_for_group(user, group: Group) -> bool:
+    """Whether the user may add to a group's shared work (shared indicators, mentoring
+    sessions; which organisation is asked by the service): never a county observer, who
+    follows and reads, and never once the cohort's work is a record."""
+    return user.role != "county_observer" and work_open(group.cohort)
+
+
 def work_open(cohort: Cohort) -> bool:
     """Whether a cohort's improvement work can still be written: once the cohort is concluded
     the work is a record (read as before; no edits, entries, shared indicators or sessions).

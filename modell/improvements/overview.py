@@ -21,6 +21,7 @@ from modell.improvements.models import (
     LogEntry,
 )
 from modell.meetings.after_meeting import attendance_by_function, attended_functions
+from modell.meetings.invitations import meetings_for
 from modell.meetings.models import Meeting
 from modell.organisations.models import CORE_FUNCTIONS, Organisation
 
@@ -40,15 +41,6 @@ class OverviewRow:
     has_baseline: bool
     silent: bool  # nothing written since the group's last benchmarking meeting
     overdue: list[str] = field(default_factory=list)
-
-
-def _meetings_for(participation: Participation, meetings: list[Meeting]) -> list[Meeting]:
-    """The meetings an organisation was invited to as this participant: its group's and the
-    cohort-wide ones, while it took part (as `invitations.organisation_ids` decides from the
-    meeting's side)."""
-    if participation.status not in ("active", "completed"):
-        return []
-    return [m for m in meetings if m.group_id is None or m.group_id == participation.group_id]
 
 
 def overview(
@@ -126,7 +118,7 @@ def overview(
             named.update(sets[text] or [])
             latest = last if latest is None or last > latest else latest
         results = [r for r in EXPECTED_RESULTS if r in named]
-        concerned = _meetings_for(p, held)
+        concerned = meetings_for(p, held)
         row_attendance = attendance.get(p.organisation_id)
         by_function = {
             f: (

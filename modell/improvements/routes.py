@@ -20,7 +20,13 @@ from modell.improvements.forms import (
     MentorSessionForm,
     WorkForm,
 )
-from modell.improvements.models import ImprovementWork, LogEntry, Workspace, work_open
+from modell.improvements.models import (
+    ImprovementWork,
+    LogEntry,
+    Workspace,
+    may_write_for_group,
+    work_open,
+)
 from modell.organisations.models import FUNCTION_LABELS
 
 
@@ -367,9 +373,7 @@ def group(group_id: int):
         silent=services.silent_since_last_meeting(db.session, group, today=today()),
         last_entries=services.last_entry_dates(db.session, [p.id for p in members]),
         sessions=services.mentor_sessions_of(db.session, group),
-        may_log_session=mentor is not None
-        and current_user.role != "county_observer"
-        and work_open(group.cohort),
+        may_log_session=mentor is not None and may_write_for_group(current_user, group),
         organisation_names={p.organisation_id: p.organisation.name for p in members},
         **_labels(),
     )
@@ -382,7 +386,7 @@ def mentor_session(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
     mentor = services.mentor_participation(group, current_user.organisation_id)
-    if mentor is None or current_user.role == "county_observer" or not work_open(group.cohort):
+    if mentor is None or not may_write_for_group(current_user, group):
         abort(403)
     form = MentorSessionForm()
     members = sorted(

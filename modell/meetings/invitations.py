@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from modell.auth.models import User
-from modell.cohorts.models import Cohort
+from modell.cohorts.models import Cohort, Participation
 from modell.core import audit, dates, mail
 from modell.core.collation import swedish
 from modell.core.errors import RuleViolation
@@ -37,13 +37,25 @@ def may_give_feedback(meeting: Meeting, organisation_id: int | None) -> bool:
     )
 
 
+# The participations a meeting is for: those taking part or that have completed.
+INVITED_STATUSES = ("active", "completed")
+
+
 def organisation_ids(meeting: Meeting) -> set[int]:
     """The organisations a meeting is for: its group (participants, mentors, support
     organisations) or, for a cohort-wide meeting, everyone in the cohort."""
     participations = (
         meeting.group.participations if meeting.group else meeting.cohort.participations
     )
-    return {p.organisation_id for p in participations if p.status in ("active", "completed")}
+    return {p.organisation_id for p in participations if p.status in INVITED_STATUSES}
+
+
+def meetings_for(participation: Participation, meetings: list[Meeting]) -> list[Meeting]:
+    """The same rule from the participation's side, with nothing more loaded: of its
+    cohort's `meetings`, its group's and the cohort-wide ones, while it takes part."""
+    if participation.status not in INVITED_STATUSES:
+        return []
+    return [m for m in meetings if m.group_id is None or m.group_id == participation.group_id]
 
 
 def invitees(session: Session, meeting: Meeting) -> list[Person]:

@@ -23,7 +23,7 @@ from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.files import current_store
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
-from modell.core.web import Confirmation, apply_change, confirm_first, page_number, rescuable
+from modell.core.web import Confirmation, apply_change, confirm_first, page_of, rescuable
 from modell.extensions import db
 from modell.meetings import after_meeting, bp, invitations, services, titles
 from modell.meetings.forms import (
@@ -80,26 +80,6 @@ def _search_words() -> str:
     return (request.args.get("sok") or "").strip()[:200]
 
 
-def _paged(rows: list, param: str) -> tuple[list, dict]:
-    """One page of a calendar list, where it is and the addresses of its neighbours (the
-    other list's page, the filters and the search kept)."""
-    count = max(1, -(-len(rows) // CALENDAR_PER_PAGE))
-    number = min(page_number(param), count)
-    start = (number - 1) * CALENDAR_PER_PAGE
-
-    def address(n: int) -> str:
-        kept = {k: v for k, v in request.args.items() if k != param and v}
-        return url_for(request.endpoint, **request.view_args, **kept, **{param: n})
-
-    where = {
-        "number": number,
-        "count": count,
-        "previous": address(number - 1) if number > 1 else None,
-        "next": address(number + 1) if number < count else None,
-    }
-    return rows[start : start + CALENDAR_PER_PAGE], where
-
-
 def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) -> dict:
     """The calendar's two lists, coming and earlier, each a page of 25, filtered and
     searched; the checklists of the meetings shown (of all, when asked for the late ones)."""
@@ -116,8 +96,8 @@ def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) ->
         search=search,
         title=title_text,
     )
-    coming, coming_page = _paged(coming, "kommande")
-    earlier, earlier_page = _paged(earlier, "sida")
+    coming, coming_page = page_of(coming, CALENDAR_PER_PAGE, "kommande")
+    earlier, earlier_page = page_of(earlier, CALENDAR_PER_PAGE, "sida")
     return {
         "coming": coming,
         "earlier": earlier,
