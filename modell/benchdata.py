@@ -352,9 +352,18 @@ class _National:
 
     def _work(self, group, start: date, today: date) -> None:
         """A baseline, two pieces of work with their first entries and two indicators with
-        their first values for every benchmarking organisation; a mentor session."""
+        their first values for every benchmarking organisation, the first followed by the
+        whole group; a mentor session."""
         s = self.session
         last = min(start + timedelta(weeks=40), today)
+        # The group follows the first indicator together (the benchmarking view's chart).
+        shared = indicators.create_shared(
+            s,
+            group,
+            IndicatorData(name="Nyckeltal 1", unit="antal"),
+            now=_at(start + timedelta(weeks=2)),
+            user_id=None,
+        )
         for participation in group.members("benchmarking"):
             org = participation.organisation
             services.save_baseline(
@@ -410,6 +419,7 @@ class _National:
                     IndicatorData(name=f"Nyckeltal {i + 1}", unit="antal"),
                     now=_at(start + timedelta(weeks=2)),
                     user_id=None,
+                    shared=shared if i == 0 else None,
                 )
                 for year in (start.year - 2, start.year - 1):
                     women, men = self.rng.randint(100, 900), self.rng.randint(100, 900)

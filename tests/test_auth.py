@@ -4,6 +4,7 @@ import re
 import time
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from modell.auth import services
@@ -45,6 +46,19 @@ def test_passwords_are_stored_as_argon2_hashes(app, ctx):
     user = db.session.scalar(sa.select(User).where(User.email == DEMO["admin"]))
     assert user.password_hash.startswith("$argon2id$")
     assert DEMO_PASSWORD not in user.password_hash
+
+
+def test_a_hash_holds_19_mib_and_one_made_with_other_settings_is_remade_at_login(client, ctx):
+    """OWASP's Argon2id setting (m=19 MiB, t=2, p=1), not 64 MiB per login held by a web
+    worker; an older hash still lets its owner in and is replaced by one with the setting."""
+    user = db.session.scalar(sa.select(User).where(User.email == DEMO["coordinator"]))
+    user.password_hash = PasswordHasher().hash(DEMO_PASSWORD)  # argon2-cffi's 64 MiB
+    db.session.commit()
+    assert "m=65536" in user.password_hash
+    assert login(client, DEMO["coordinator"]).status_code == 302
+    db.session.expire_all()
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in user.password_hash
+    assert services.check_password(user, DEMO_PASSWORD)
 
 
 def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(app):

@@ -333,3 +333,29 @@ def test_a_concluded_cohorts_improvement_work_is_a_record_that_nobody_writes(app
     login(mentor, DEMO["mentor"])
     assert "Logga ett mentorsmöte" not in mentor.get(f"/arbete/grupp/{gid}").get_data(True)
     assert mentor.get(f"/arbete/grupp/{gid}/mentorsmote").status_code == 403
+
+
+def test_a_long_log_is_shown_newest_first_ten_at_a_time_each_work_paged_on_its_own(app):
+    with app.app_context():
+        p = participation(start_demo(), "Botkyrka")
+        long, short = a_work(p), a_work(p, "Jämställd bygglovshandläggning")
+        db.session.flush()
+        for n in range(12):
+            text = f"Steg nummer {n + 1:02d} i hemtjänsten"
+            data = services.EntryData(date(2019, 3, 1) + timedelta(days=n), text, 1)
+            services.save_entry(db.session, long, data, now=LATER, user_id=None)
+        data = services.EntryData(date(2019, 3, 5), "Bygglov: första steget", 1)
+        services.save_entry(db.session, short, data, now=LATER, user_id=None)
+        db.session.commit()
+        pid, long_id = p.id, long.id
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    first = client.get(f"/arbete/{pid}").get_data(True)
+    shown = [f"Steg nummer {n:02d}" for n in range(1, 13) if f"Steg nummer {n:02d}" in first]
+    assert shown == [f"Steg nummer {n:02d}" for n in range(3, 13)]
+    assert first.index("Steg nummer 12") < first.index("Steg nummer 03")  # newest first
+    assert "Bygglov: första steget" in first and "Sida 1 av 2" in first
+    second = client.get(f"/arbete/{pid}?logg{long_id}=2").get_data(True)
+    assert "Steg nummer 01" in second and "Steg nummer 02" in second
+    assert "Steg nummer 03" not in second and "Bygglov: första steget" in second
+    assert f'href="/arbete/{pid}?logg{long_id}=1#log-{long_id}"' in second

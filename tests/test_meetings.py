@@ -360,6 +360,54 @@ def test_the_cohort_page_sums_attendance_by_function_per_organisation(app):
     assert [c.split("</td>")[0] for c in row.split("<td>")[1:]] == ["0 av 1", "0 av 1", "1 av 1"]
 
 
+def test_attendance_counted_in_the_database_follows_the_rule_of_who_a_meeting_is_for(app, ctx):
+    """The cohort's summary counts in SQL (invitations.is_for); it must agree with
+    invitations.meetings_for read from the invitations themselves: group meetings and the
+    cohort-wide ones, an organisation that withdrew, someone who came to some only."""
+    import random
+
+    cohort = start_demo()
+    rng = random.Random(7)
+    meetings = [m for m in services.meetings_of(db.session, cohort=cohort) if m.starts_at]
+    chosen = [m for m in meetings if m.group_id is None][:2] + [
+        m for m in meetings if m.group_id is not None
+    ][:8]
+    assert any(m.group_id is None for m in chosen) and len(chosen) == 10
+    for m in chosen:
+        invitations.send_invitations(db.session, m, now=START, user_id=None)
+        db.session.flush()
+        came = {i.id for i in m.invitations if rng.random() < 0.6}
+        after_meeting.record_attendance(db.session, m, came, now=m.starts_at, user_id=None)
+    withdrawn = next(p for p in cohort.participations if p.group_id == chosen[-1].group_id)
+    withdrawn.status = "withdrawn"
+    db.session.flush()
+
+    held = [m for m in meetings if m.status == "held"]
+    counted = after_meeting.attendance_counted(db.session, cohort.id)
+    for p in cohort.participations:
+        mine = invitations.meetings_for(p, held)
+        expected = {
+            f: (
+                sum(
+                    1
+                    for m in mine
+                    if any(
+                        i.attended
+                        and i.person.organisation_id == p.organisation_id
+                        and i.person.function == f
+                        for i in m.invitations
+                    )
+                ),
+                len(mine),
+            )
+            for f in ("politician", "manager", "strategist")
+        }
+        assert after_meeting.attendance_counts(p, held, counted) == expected, p.organisation.name
+    assert after_meeting.attendance_counts(withdrawn, held, counted)["strategist"] == (0, 0)
+    assert any(sum(c[0] for c in after_meeting.attendance_counts(p, held, counted).values())
+               for p in cohort.participations)  # fmt: skip
+
+
 def test_the_personal_feed_has_exactly_the_persons_meetings_and_can_be_revoked(app, ctx):
     cohort = start_demo()
     mine = group_meeting(cohort, "Botkyrka")

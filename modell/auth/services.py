@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
-from zxcvbn import zxcvbn
 
 from modell.auth.models import LoginSession, LoginThrottle, PasswordResetRequest, User
 from modell.core import audit, mail
@@ -25,9 +24,20 @@ from modell.core.text import strip_control_characters
 from modell.core.types import UTCDateTime
 from modell.organisations.models import FUNCTION_LABELS, Person
 
-_hasher = PasswordHasher()
-# Verifying against this keeps a login for an unknown e-mail as slow as for a known one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Argon2id with OWASP's first recommended setting (19 MiB, 2 passes, 1 lane; Password
+# Storage Cheat Sheet), not argon2-cffi's default of 64 MiB: each login holds that memory while
+# it hashes, so 64 MiB set a web worker's peak at 170 MB and let a burst of logins exhaust a
+# host. Hashes made with other settings still verify and are rehashed at the next login.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_dummy_hash: list[str] = []
+
+
+def _dummy() -> str:
+    """A hash to verify against for an unknown e-mail, so that its login is as slow as a
+    known one's; made at the first login, not when a worker starts."""
+    if not _dummy_hash:
+        _dummy_hash.append(_hasher.hash("not-a-real-password"))
+    return _dummy_hash[0]
 
 
 def normalise_email(email: str) -> str:
@@ -41,7 +51,7 @@ def hash_password(password: str) -> str:
 def check_password(user: User | None, password: str) -> bool:
     stored = user.password_hash if user and user.password_hash else None
     try:
-        ok = _hasher.verify(stored or _DUMMY_HASH, password)
+        ok = _hasher.verify(stored or _dummy(), password)
     except (VerificationError, InvalidHashError):
         return False
     return ok and stored is not None
@@ -238,6 +248,8 @@ def password_problem(
             "The password must not contain your e-mail address, your name or your organisation."
         )
     inputs = [*personal, *SWEDISH_WORDS]
+    from zxcvbn import zxcvbn  # its word lists take 12 MB: loaded when a password is set
+
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return _l(
             "The password is too easy to guess: common words, names, dates and sequences such "

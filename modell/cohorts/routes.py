@@ -26,7 +26,7 @@ from modell.core.access import may_view, require_staff, require_view
 from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
-from modell.core.web import Confirmation, apply_change, confirm_first, rescuable
+from modell.core.web import Confirmation, Translated, apply_change, confirm_first, rescuable
 from modell.extensions import db
 from modell.organisations.models import KIND_LABELS, Organisation
 
@@ -40,10 +40,10 @@ def cohort_or_404(cohort_id: int) -> Cohort:
 
 def page_labels() -> dict:
     return {
-        "status_labels": COHORT_STATUS_LABELS,
-        "role_labels": PARTICIPATION_ROLE_LABELS,
-        "kind_labels": KIND_LABELS,
-        "registration_status_labels": REGISTRATION_STATUS_LABELS,
+        "status_labels": Translated(COHORT_STATUS_LABELS),
+        "role_labels": Translated(PARTICIPATION_ROLE_LABELS),
+        "kind_labels": Translated(KIND_LABELS),
+        "registration_status_labels": Translated(REGISTRATION_STATUS_LABELS),
     }
 
 

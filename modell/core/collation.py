@@ -6,6 +6,7 @@ name registered on every connection (core.text.swedish_key).
 """
 
 import sqlite3
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -33,8 +34,13 @@ def _postgresql(element, compiler, **kw):
     return f'{compiler.process(element.clauses, **kw)} COLLATE "sv-SE-x-icu"'
 
 
+# SQLite asks for a comparison of two names thousands of times to sort one list (a few
+# hundred organisations): each name's key is made once, not in every comparison.
+_key = lru_cache(maxsize=16384)(swedish_key)
+
+
 def _compare(a: str, b: str) -> int:
-    ka, kb = swedish_key(a), swedish_key(b)
+    ka, kb = _key(a), _key(b)
     return (ka > kb) - (ka < kb)
 
 

@@ -8,7 +8,8 @@ shown in Stockholm time. Exports and machine formats use ISO 8601 and never come
 Each function takes the language (else the request's or the mail's, `get_locale()`).
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as _format_date
@@ -30,6 +31,21 @@ _CLOCK = {"sv": "kl. {time}", "en": "{time}"}
 # An instant this near the end of what a datetime holds cannot be moved into local time.
 _SHOWN_MIN = datetime(1, 1, 2, tzinfo=UTC)
 _SHOWN_MAX = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+_LOCALES = {"sv": Locale("sv"), "en": Locale("en")}
+
+
+# A page shows the same days and times many times over (due dates, 10.00): each is written
+# once per worker. Pure functions of their arguments, bounded.
+@lru_cache(maxsize=4096)
+def _day_text(value: date, pattern: str, lang: str) -> str:
+    return _format_date(value, pattern, locale=_LOCALES[lang])
+
+
+@lru_cache(maxsize=1024)
+def _time_text(value: time, pattern: str, lang: str) -> str:
+    return _format_time(value, pattern, locale=_LOCALES[lang])
 
 
 def _language(language: str | None) -> str:
@@ -59,7 +75,7 @@ def day(value: date | datetime | None, language: str | None = None) -> str:
     if value is None:
         return ""
     lang = _language(language)
-    return _format_date(_on_day(value), _DAY[lang], locale=Locale(lang))
+    return _day_text(_on_day(value), _DAY[lang], lang)
 
 
 def weekday(value: date | datetime | None, language: str | None = None, *, year=True) -> str:
@@ -69,7 +85,7 @@ def weekday(value: date | datetime | None, language: str | None = None, *, year=
         return ""
     lang = _language(language)
     pattern = (_WEEKDAY if year else _WEEKDAY_SHORT)[lang]
-    return _format_date(_on_day(value), pattern, locale=Locale(lang))
+    return _day_text(_on_day(value), pattern, lang)
 
 
 def clock(value: datetime | None, language: str | None = None, *, prefix=True) -> str:
@@ -77,8 +93,8 @@ def clock(value: datetime | None, language: str | None = None, *, prefix=True) -
     if value is None:
         return ""
     lang = _language(language)
-    time = _format_time(_local(value).time(), _TIME[lang], locale=Locale(lang))
-    return _CLOCK[lang].format(time=time) if prefix else time
+    text = _time_text(_local(value).time(), _TIME[lang], lang)
+    return _CLOCK[lang].format(time=text) if prefix else text
 
 
 def instant(value: datetime | None, language: str | None = None) -> str:
@@ -116,6 +132,6 @@ def number(value, language: str | None = None) -> str:
     if value is None:
         return "–"
     lang = _language(language)
-    text = format_decimal(value, locale=Locale(lang), group_separator=True)
+    text = format_decimal(value, locale=_LOCALES[lang], group_separator=True)
     # Swedish writes a negative number with the minus sign, not a hyphen (Språkrådet).
     return text.replace("-", "\u2212") if lang == "sv" else text

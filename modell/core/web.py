@@ -1,7 +1,8 @@
 """What every page shares: error pages, security headers, template helpers."""
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
 import nh3
@@ -321,12 +322,23 @@ def swedish_part(value) -> Markup | str:
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
+def _safe_html(text: str) -> Markup:
+    return Markup(nh3.clean(_markdown.render(text)))  # nosec B704 # raw HTML off, nh3 cleans
+
+
+# The same text gives the same HTML: an agenda or minutes shown on every visit to a meeting
+# is rendered and cleaned once per worker, not on every page. Bounded: at most 256 texts of
+# up to 16,000 characters (a few MB); longer ones are rendered each time.
+_kept_html = lru_cache(maxsize=256)(_safe_html)
+_KEPT_CHARS = 16_000
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown a user wrote, as HTML that can do no harm: raw HTML is not passed through,
     and nh3 keeps only harmless tags and attributes (links get rel=noopener)."""
     if not text:
         return Markup("")
-    html = Markup(nh3.clean(_markdown.render(text)))  # nosec B704 # raw HTML off, nh3 cleans
+    html = _kept_html(text) if len(text) <= _KEPT_CHARS else _safe_html(text)
     locale = get_locale() if has_request_context() else None
     if locale is not None and locale.language != "sv":  # what people here write is Swedish
         return Markup('<div lang="sv">{}</div>').format(html)
@@ -378,6 +390,29 @@ def apply_change(change, success) -> bool:
     db.session.commit()
     flash(success(result) if callable(success) else success, "success")
     return True
+
+
+class Translated(Mapping):
+    """A page's labels (lazy strings), each translated at its first use and then kept: a
+    table that shows a label in every row asks gettext once, not once per row. Made for
+    one request, in the language it is rendered in."""
+
+    def __init__(self, labels: Mapping):
+        self._labels = labels
+        self._done: dict = {}
+
+    def __getitem__(self, key) -> str:
+        try:
+            return self._done[key]
+        except KeyError:
+            text = self._done[key] = str(self._labels[key])
+            return text
+
+    def __iter__(self) -> Iterator:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
 
 
 MAX_PAGE = 100_000

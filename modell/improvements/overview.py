@@ -10,7 +10,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from modell.cohorts.models import Cohort, Group, Participation
+from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.core.timeutil import to_local
 from modell.improvements.models import (
     EXPECTED_RESULTS,
@@ -20,10 +20,9 @@ from modell.improvements.models import (
     IndicatorValue,
     LogEntry,
 )
-from modell.meetings.after_meeting import attendance_by_function, attended_functions
-from modell.meetings.invitations import meetings_for
+from modell.meetings.after_meeting import attendance_counted, attendance_counts
 from modell.meetings.models import Meeting
-from modell.organisations.models import CORE_FUNCTIONS, Organisation
+from modell.organisations.models import Organisation
 
 SORTS = ("name", "group", "step", "results", "latest")
 
@@ -85,18 +84,23 @@ def overview(
             sa.select(Baseline.participation_id).where(Baseline.participation_id.in_(ids or [-1]))
         )
     )
-    meetings = session.scalars(
-        sa.select(Meeting).where(Meeting.cohort_id == cohort.id).options(selectinload(Meeting.kind))
-    ).all()
+    # The cohort's meetings as plain rows: what is counted and compared needs no objects.
+    meetings = (
+        session.connection()
+        .execute(
+            sa.select(
+                Meeting.id, Meeting.group_id, Meeting.status, Meeting.starts_at, MeetingKind.key
+            )
+            .join(MeetingKind, MeetingKind.id == Meeting.kind_id)
+            .where(Meeting.cohort_id == cohort.id)
+        )
+        .all()
+    )
     held = [m for m in meetings if m.status == "held"]
-    present = attended_functions(session, held)  # counted rows, not invitation objects
-    attendance = {
-        row.organisation_id: row
-        for row in attendance_by_function(held, list(participations), present)
-    }
+    counted = attendance_counted(session, cohort.id)
     last_meeting: dict[int, date] = {}
     for m in meetings:
-        if m.group_id and m.kind.key == "benchmarking" and m.starts_at and m.status != "cancelled":
+        if m.group_id and m.key == "benchmarking" and m.starts_at and m.status != "cancelled":
             day = to_local(m.starts_at).date()
             if day <= today and day > last_meeting.get(m.group_id, date.min):
                 last_meeting[m.group_id] = day
@@ -118,15 +122,6 @@ def overview(
             named.update(sets[text] or [])
             latest = last if latest is None or last > latest else latest
         results = [r for r in EXPECTED_RESULTS if r in named]
-        concerned = meetings_for(p, held)
-        row_attendance = attendance.get(p.organisation_id)
-        by_function = {
-            f: (
-                sum(1 for m in concerned if row_attendance and row_attendance.by_meeting[m.id][f]),
-                len(concerned),
-            )
-            for f in CORE_FUNCTIONS
-        }
         meeting_day = last_meeting.get(p.group_id) if p.group_id else None
         silent = meeting_day is not None and (latest is None or latest < meeting_day)
         row = OverviewRow(
@@ -137,7 +132,7 @@ def overview(
             highest=max((s for s, n in steps.items() if n), default=None),
             results=results,
             latest=latest,
-            attendance=by_function,
+            attendance=attendance_counts(p, held, counted),
             has_baseline=p.id in baselines,
             silent=silent,
         )

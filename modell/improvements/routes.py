@@ -10,7 +10,7 @@ from modell.core.clock import now, today
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.files import current_store
 from modell.core.forms import ButtonForm, add_error, options
-from modell.core.web import apply_change, rescuable
+from modell.core.web import Translated, apply_change, page_of, rescuable
 from modell.extensions import db
 from modell.improvements import bp, services
 from modell.improvements.forms import (
@@ -29,16 +29,19 @@ from modell.improvements.models import (
 )
 from modell.organisations.models import FUNCTION_LABELS
 
+# A piece of work's log is shown this many entries at a time.
+LOG_PER_PAGE = 10
+
 
 def _labels() -> dict:
     return {
-        "step_labels": services.STEP_LABELS,
-        "step_help": services.STEP_HELP,
-        "subgoal_labels": services.SUBGOAL_LABELS,
-        "target_group_labels": services.TARGET_GROUP_LABELS,
-        "status_labels": services.STATUS_LABELS,
-        "expected_result_labels": services.EXPECTED_RESULT_LABELS,
-        "function_labels": FUNCTION_LABELS,
+        "step_labels": Translated(services.STEP_LABELS),
+        "step_help": Translated(services.STEP_HELP),
+        "subgoal_labels": Translated(services.SUBGOAL_LABELS),
+        "target_group_labels": Translated(services.TARGET_GROUP_LABELS),
+        "status_labels": Translated(services.STATUS_LABELS),
+        "expected_result_labels": Translated(services.EXPECTED_RESULT_LABELS),
+        "function_labels": Translated(FUNCTION_LABELS),
     }
 
 
@@ -102,16 +105,19 @@ def workspace(participation_id: int):
     works = services.works_of(db.session, participation)
     meeting_days = services.benchmarking_dates(db.session, participation.group)
     indicators = services.indicators_of(db.session, participation.organisation_id)
+    # Each piece of work's log, newest first, a page at a time (a year's log is long).
+    logs = {w.id: page_of(w.entries[::-1], LOG_PER_PAGE, f"logg{w.id}") for w in works}
     return render_template(
         "improvements/workspace.html",
         participation=participation,
         editable=may_change(current_user, Workspace(participation)),
         baseline=services.baseline_of(db.session, participation),
         works=works,
+        logs=logs,
         intervals={
             e.id: services.interval_label(e.entry_date, meeting_days)
-            for w in works
-            for e in w.entries
+            for shown, _where in logs.values()
+            for e in shown
         },
         results=services.expected_results_of(works),
         highest=services.highest_step(works),

@@ -124,7 +124,7 @@ def works_of(session: Session, participation: Participation) -> list[Improvement
         session.scalars(
             sa.select(ImprovementWork)
             .where(ImprovementWork.participation_id == participation.id)
-            .options(selectinload(ImprovementWork.entries).selectinload(LogEntry.indicator))
+            .options(selectinload(ImprovementWork.entries).joinedload(LogEntry.indicator))
             .order_by(ImprovementWork.created_at, ImprovementWork.id)
         )
     )
@@ -678,8 +678,10 @@ def silent_by_group(
     session: Session, groups: list[Group], *, today: date
 ) -> dict[int, list[Participation]]:
     """Per group, the benchmarking participants with nothing logged since the group's last
-    benchmarking meeting that has taken place, by name: two queries for any number of
-    groups."""
+    benchmarking meeting that has taken place, by name: three queries for any number of
+    groups, whether or not they have met yet."""
+    if not groups:
+        return {}
     days = benchmarking_dates_by_group(session, [g.id for g in groups])
     last: dict[int, date] = {}
     for group_id, group_days in days.items():
@@ -687,7 +689,16 @@ def silent_by_group(
         if held:
             last[group_id] = held[-1]
     participants = [
-        p for g in groups if g.id in last for p in g.participations if p.role == "benchmarking"
+        p
+        for p in session.scalars(
+            sa.select(Participation)
+            .where(
+                Participation.group_id.in_([g.id for g in groups]),
+                Participation.role == "benchmarking",
+            )
+            .options(joinedload(Participation.organisation))
+        )
+        if p.group_id in last
     ]
     latest = last_entry_dates(session, [p.id for p in participants])
     silent: dict[int, list[Participation]] = {}

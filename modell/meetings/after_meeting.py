@@ -14,7 +14,7 @@ from modell.cohorts.models import Participation
 from modell.core import audit
 from modell.core.errors import RuleViolation
 from modell.core.files import FileStore, store_file
-from modell.meetings.invitations import organisation_ids
+from modell.meetings.invitations import is_for, meetings_for
 from modell.meetings.models import (
     Invitation,
     Meeting,
@@ -81,6 +81,20 @@ def attended_functions(session: Session, meetings: list[Meeting]) -> Present:
     return present
 
 
+def _present_at(meetings: list[Meeting]) -> Present:
+    """Who took part, read from the meetings' loaded invitations."""
+    present: Present = defaultdict(set)
+    for m in meetings:
+        for inv in m.invitations:
+            if inv.attended:
+                present[(inv.person.organisation_id, m.id)].add(inv.person.function)
+    return present
+
+
+def _in_table_order(participations: list[Participation]) -> list[Participation]:
+    return sorted(participations, key=lambda p: (p.role != "benchmarking", p.organisation.name))
+
+
 def attendance_by_function(
     meetings: list[Meeting], participations: list[Participation], present: Present | None = None
 ) -> list[AttendanceRow]:
@@ -88,48 +102,73 @@ def attendance_by_function(
     part? Involving all three is what makes the programme work. `present` from
     attended_functions, else read from the meetings' loaded invitations."""
     if present is None:
-        present = defaultdict(set)
-        for m in meetings:
-            for inv in m.invitations:
-                if inv.attended:
-                    present[(inv.person.organisation_id, m.id)].add(inv.person.function)
-    rows = []
-    for p in sorted(participations, key=lambda p: (p.role != "benchmarking", p.organisation.name)):
-        rows.append(
-            AttendanceRow(
-                p.organisation.name,
-                p.role,
-                p.organisation_id,
-                {
-                    m.id: {f: f in present[(p.organisation_id, m.id)] for f in CORE_FUNCTIONS}
-                    for m in meetings
-                },
-            )
+        present = _present_at(meetings)
+    return [
+        AttendanceRow(
+            p.organisation.name,
+            p.role,
+            p.organisation_id,
+            {
+                m.id: {f: f in present.get((p.organisation_id, m.id), ()) for f in CORE_FUNCTIONS}
+                for m in meetings
+            },
         )
-    return rows
+        for p in _in_table_order(participations)
+    ]
+
+
+Counted = dict[int, dict[str, int]]  # participation id: {function: held meetings it came to}
+
+
+def attendance_counted(session: Session, cohort_id: int) -> Counted:
+    """Per participation in the cohort: of the held meetings it was invited to (its group's
+    and the cohort's), how many each function of its organisation took part in. Counted in
+    the database: a national cohort has thousands of invitations."""
+    counted: Counted = defaultdict(dict)
+    rows = session.connection().execute(
+        sa.select(
+            Participation.id,
+            sa.type_coerce(Person.function, sa.String),
+            sa.func.count(sa.distinct(Meeting.id)),
+        )
+        .select_from(Invitation)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .join(Person, Person.id == Invitation.person_id)
+        .join(Participation, Participation.organisation_id == Person.organisation_id)
+        .where(
+            Meeting.cohort_id == cohort_id,
+            Meeting.status == "held",
+            Invitation.attended.is_(True),
+            is_for(),
+        )
+        .group_by(Participation.id, Person.function)
+    )
+    for participation_id, function, came in rows:
+        counted[participation_id][function] = came
+    return counted
+
+
+def attendance_counts(
+    participation: Participation, held: list[Meeting], counted: Counted
+) -> dict[str, tuple[int, int]]:
+    """{function: (came, held)} for the three core functions, of the `held` meetings the
+    participation was invited to; `counted` from attendance_counted."""
+    invited = len(meetings_for(participation, held))
+    came = counted.get(participation.id, {})
+    return {f: (came.get(f, 0), invited) for f in CORE_FUNCTIONS}
 
 
 def attendance_summary(
-    meetings: list[Meeting], participations: list[Participation], present: Present | None = None
+    session: Session, cohort_id: int, meetings: list[Meeting], participations: list[Participation]
 ) -> list[tuple[str, str, dict]]:
     """For the cohort: per organisation and function, in how many of the held meetings it
     was invited to that function took part: (organisation, role, {function: (came, held)})."""
     held = [m for m in meetings if m.status == "held"]
-    invited = {m.id: organisation_ids(m) for m in held}
-    summary = []
-    for row in attendance_by_function(held, participations, present):
-        concerned = [m for m in held if row.organisation_id in invited[m.id]]
-        summary.append(
-            (
-                row.organisation,
-                row.role,
-                {
-                    f: (sum(1 for m in concerned if row.by_meeting[m.id][f]), len(concerned))
-                    for f in CORE_FUNCTIONS
-                },
-            )
-        )
-    return summary
+    counted = attendance_counted(session, cohort_id)
+    return [
+        (p.organisation.name, p.role, attendance_counts(p, held, counted))
+        for p in _in_table_order(participations)
+    ]
 
 
 def save_documentation(

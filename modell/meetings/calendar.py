@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from modell.auth.models import User
 from modell.core import audit
@@ -147,7 +147,8 @@ def meetings_for_person(session: Session, person_id: int | None) -> list[Meeting
             sa.select(Meeting)
             .join(Invitation)
             .where(Invitation.person_id == person_id)
-            .options(selectinload(Meeting.kind))
+            # What the title is written from, in the same query whatever the person has.
+            .options(joinedload(Meeting.kind), joinedload(Meeting.group))
             .order_by(Meeting.starts_at)
         )
     )

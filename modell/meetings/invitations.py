@@ -58,6 +58,17 @@ def meetings_for(participation: Participation, meetings: list[Meeting]) -> list[
     return [m for m in meetings if m.group_id is None or m.group_id == participation.group_id]
 
 
+def is_for():
+    """The same rule as an SQL condition on Meeting and Participation, for counting in the
+    database: the meeting is the participation's group's or its whole cohort's, while it
+    takes part."""
+    return sa.and_(
+        Participation.cohort_id == Meeting.cohort_id,
+        Participation.status.in_(INVITED_STATUSES),
+        sa.or_(Meeting.group_id.is_(None), Meeting.group_id == Participation.group_id),
+    )
+
+
 def invitees(session: Session, meeting: Meeting) -> list[Person]:
     """Every active person of the meeting's organisations (and an audience, if the meeting
     kind has one, like the strategists' preparatory meeting)."""

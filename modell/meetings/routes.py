@@ -23,7 +23,14 @@ from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.files import current_store
 from modell.core.forms import add_error, options
 from modell.core.timeutil import to_local
-from modell.core.web import Confirmation, apply_change, confirm_first, page_of, rescuable
+from modell.core.web import (
+    Confirmation,
+    Translated,
+    apply_change,
+    confirm_first,
+    page_of,
+    rescuable,
+)
 from modell.extensions import db
 from modell.meetings import after_meeting, bp, invitations, services, titles
 from modell.meetings.forms import (
@@ -60,10 +67,13 @@ def _sender() -> str:
 
 
 def _labels() -> dict:
+    """What the calendars' tables are labelled with, each translated once, not once per
+    cell."""
     return {
-        "function_labels": FUNCTION_LABELS,
+        "function_labels": Translated(FUNCTION_LABELS),
         "core_functions": CORE_FUNCTIONS,
-        "role_labels": PARTICIPATION_ROLE_LABELS,
+        "role_labels": Translated(PARTICIPATION_ROLE_LABELS),
+        "came_of_held": _("%(came)d of %(held)d"),  # filled in by the template's format
         "needs_kept_days": invitations.NEEDS_KEPT_DAYS,
     }
 
@@ -82,7 +92,8 @@ def _search_words() -> str:
 
 def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) -> dict:
     """The calendar's two lists, coming and earlier, each a page of 25, filtered and
-    searched; the checklists of the meetings shown (of all, when asked for the late ones)."""
+    searched; what is due of the meetings shown (their checklists; those of all, when asked
+    for the late ones)."""
     day = today()
     only_late = request.args.get("forsenat") == "1"
     search = _search_words()
@@ -102,7 +113,12 @@ def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) ->
         "coming": coming,
         "earlier": earlier,
         "pages": {"coming": coming_page, "earlier": earlier_page},
-        "checklists": every or {m.id: services.checklist(m, day) for m in coming + earlier},
+        "dues": {
+            m.id: services.checklist_due(every.get(m.id) or services.checklist(m, day))
+            for m in coming + earlier
+        },
+        # Each item's name translated once, not once per meeting shown.
+        "checklist_labels": Translated(services.CHECKLIST_LABELS),
         "today": day,
         "filters": {
             "mine": organisation_id is not None,
@@ -117,12 +133,20 @@ def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) ->
 def cohort_calendar(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     require_view(cohort)
+    user = current_user._get_current_object()  # asked once for every meeting and group
+    mine = request.args.get("mina") == "1" and user.organisation_id is not None
+    # Staff see every meeting: unless they filter by organisation, no group's members are
+    # needed to decide which.
     meetings = [
         m
-        for m in services.meetings_of(db.session, cohort=cohort, with_invitations=False)
-        if may_view(current_user, m)
+        for m in services.meetings_of(
+            db.session,
+            cohort=cohort,
+            with_invitations=False,
+            with_members=mine or not user.is_staff,
+        )
+        if may_view(user, m)
     ]
-    mine = request.args.get("mina") == "1" and current_user.organisation_id is not None
     return render_template(
         "meetings/calendar.html",
         cohort=cohort,
@@ -131,15 +155,10 @@ def cohort_calendar(cohort_id: int):
         **_calendar(meetings, organisation_id=current_user.organisation_id if mine else None),
         pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         summary=after_meeting.attendance_summary(
+            db.session,
+            cohort.id,
             meetings,
-            present=after_meeting.attended_functions(
-                db.session, [m for m in meetings if m.status == "held"]
-            ),
-            participations=[
-                p
-                for p in cohort.participations
-                if p.group is not None and may_view(current_user, p.group)
-            ],
+            [p for p in cohort.participations if p.group is not None and may_view(user, p.group)],
         ),
         **_labels(),
     )
@@ -178,14 +197,19 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
     person_id = current_user.person_id
     invitation = invitations.invitation_of(meeting, person_id)
     editable = may_change(current_user, meeting)
+    may_give_pmi = invitations.may_give_feedback(meeting, current_user.organisation_id)
+    feedback_open = after_meeting.feedback_open(meeting, now())
+    # Only the forms the page shows are made: the host's (and SKR's) four, the answer to an
+    # invitation, the feedback once the meeting has taken place.
     checklist_form = forms.get("checklist")  # a posted form has its choices already
-    if checklist_form is None:
+    if checklist_form is None and editable:
         checklist_form = ChecklistForm(obj=meeting)
-        if editable:  # only the host and SKR see the checklist's form
-            _note_taker_choices(checklist_form, meeting)
-    response_form = forms.get("response") or ResponseForm(obj=invitation)
+        _note_taker_choices(checklist_form, meeting)
+    response_form = forms.get("response") or (ResponseForm(obj=invitation) if invitation else None)
     gathered = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
-    feedback = next((f for f in gathered if f.user_id == current_user.id), None)
+    pmi_form = forms.get("pmi")
+    if pmi_form is None and may_give_pmi and feedback_open:
+        pmi_form = PmiForm(obj=next((f for f in gathered if f.user_id == current_user.id), None))
     return render_template(
         "meetings/meeting.html",
         meeting=meeting,
@@ -193,13 +217,14 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         invitation=invitation,
         checklist=services.checklist(meeting, today()),
         checklist_form=checklist_form,
-        cancel_form=forms.get("cancel") or CancelForm(),
+        cancel_form=forms.get("cancel") or (CancelForm() if editable else None),
         response_form=response_form,
-        documentation_form=forms.get("documentation") or DocumentationForm(obj=meeting),
-        upload_form=forms.get("upload") or UploadForm(),
-        pmi_form=forms.get("pmi") or PmiForm(obj=feedback),
-        may_give_pmi=invitations.may_give_feedback(meeting, current_user.organisation_id),
-        feedback_open=after_meeting.feedback_open(meeting, now()),
+        documentation_form=forms.get("documentation")
+        or (DocumentationForm(obj=meeting) if editable else None),
+        upload_form=forms.get("upload") or (UploadForm() if editable else None),
+        pmi_form=pmi_form,
+        may_give_pmi=may_give_pmi,
+        feedback_open=feedback_open,
         cohort_visible=may_view(current_user, meeting.cohort),
         group_visible=meeting.group is not None and may_view(current_user, meeting.group),
         documents=after_meeting.documents_of(db.session, meeting),

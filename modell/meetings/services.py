@@ -200,15 +200,19 @@ def meetings_of(
     group: Group | None = None,
     cohort_wide: bool = False,
     with_invitations: bool = True,
+    with_members: bool = True,
 ) -> list[Meeting]:
     """A cohort's or a group's meetings (cohort_wide: only those for the whole cohort), with
     what the calendar and attendance pages read loaded in a few queries, not one per row.
     The calendars leave the invitations out (with_invitations=False): a national cohort has
-    thousands, and they read attendance as counted rows (after_meeting.attended_functions)."""
+    thousands, and they read attendance as counted rows (after_meeting.attended_functions).
+    with_members=False leaves out the groups' participations (who a meeting is for and who
+    may see it), for a reader who needs neither."""
+    its_group = joinedload(Meeting.group)
     options = [
-        selectinload(Meeting.kind),
-        selectinload(Meeting.host),
-        selectinload(Meeting.group).selectinload(Group.participations),
+        joinedload(Meeting.kind),
+        joinedload(Meeting.host),
+        its_group.selectinload(Group.participations) if with_members else its_group,
     ]
     if with_invitations:
         options.append(selectinload(Meeting.invitations).selectinload(Invitation.person))
@@ -432,6 +436,32 @@ class ChecklistItem:
     late: bool
 
 
+# The earliest any checklist item falls due, in days before the meeting: nothing of a meeting
+# further ahead than this can be late yet.
+CHECKLIST_LEAD_DAYS = 28
+
+
+def may_have_late_items(now: datetime):
+    """SQL condition, a superset: the planned meetings whose checklist can have a late item
+    today (started already or within the lead, with a day's margin for the time zone)."""
+    return sa.and_(
+        Meeting.status == "planned",
+        Meeting.starts_at < now + timedelta(days=CHECKLIST_LEAD_DAYS + 2),
+    )
+
+
+CHECKLIST_LABELS = {
+    "venue_booked": _l("Venue booked"),
+    "wheelchair_access": _l("Accessible by wheelchair"),
+    "hearing_loop": _l("Hearing loop"),
+    "public_transport": _l("Reachable by public transport"),
+    "remote_participation": _l("Remote participation possible"),
+    "invitation": _l("Invitation with agenda sent, copy to SKR's project lead"),
+    "note_taker": _l("Note taker appointed"),
+    "next_meeting_set": _l("Date of the next meeting set"),
+}
+
+
 def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
     """The host's checklist with its due dates; an item not done after its date is late."""
     start = to_local(meeting.starts_at).date() if meeting.starts_at else None
@@ -440,47 +470,43 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
         return add_days(start, -days) if start else None
 
     rows = [
-        ("venue_booked", _l("Venue booked"), meeting.venue_booked, before(28)),
-        (
-            "wheelchair_access",
-            _l("Accessible by wheelchair"),
-            meeting.wheelchair_access,
-            before(28),
-        ),
-        ("hearing_loop", _l("Hearing loop"), meeting.hearing_loop, before(28)),
-        (
-            "public_transport",
-            _l("Reachable by public transport"),
-            meeting.public_transport,
-            before(28),
-        ),
-        (
-            "remote_participation",
-            _l("Remote participation possible"),
-            meeting.remote_participation,
-            before(28),
-        ),
-        (
-            "invitation",
-            _l("Invitation with agenda sent, copy to SKR's project lead"),
-            meeting.invitation_sent_at is not None,
-            before(14),
-        ),
-        ("note_taker", _l("Note taker appointed"), meeting.note_taker_id is not None, before(0)),
-        (
-            "next_meeting_set",
-            _l("Date of the next meeting set"),
-            meeting.next_meeting_set,
-            add_days(start, 7) if start else None,
-        ),
+        ("venue_booked", meeting.venue_booked, before(CHECKLIST_LEAD_DAYS)),
+        ("wheelchair_access", meeting.wheelchair_access, before(CHECKLIST_LEAD_DAYS)),
+        ("hearing_loop", meeting.hearing_loop, before(CHECKLIST_LEAD_DAYS)),
+        ("public_transport", meeting.public_transport, before(CHECKLIST_LEAD_DAYS)),
+        ("remote_participation", meeting.remote_participation, before(CHECKLIST_LEAD_DAYS)),
+        ("invitation", meeting.invitation_sent_at is not None, before(14)),
+        ("note_taker", meeting.note_taker_id is not None, before(0)),
+        ("next_meeting_set", meeting.next_meeting_set, add_days(start, 7) if start else None),
     ]
     return [
         ChecklistItem(
             key,
-            label,  # translated when shown, not for every meeting of a calendar
+            CHECKLIST_LABELS[key],  # translated when shown, not for every meeting of a calendar
             bool(done),
             due,
             bool(not done and due is not None and today > due and meeting.status != "cancelled"),
         )
-        for key, label, done, due in rows
+        for key, done, due in rows
     ]
+
+
+@dataclass
+class ChecklistDue:
+    """A checklist as a calendar row tells it: the late items, else the next one due, else
+    that everything is done."""
+
+    late: list[ChecklistItem]
+    upcoming: ChecklistItem | None
+    open: bool
+
+
+def checklist_due(items: list[ChecklistItem]) -> ChecklistDue | None:
+    if not items:
+        return None
+    undone = [i for i in items if not i.done]
+    return ChecklistDue(
+        late=[i for i in undone if i.late],
+        upcoming=next((i for i in undone if not i.late), None),
+        open=bool(undone),
+    )

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from modell.cohorts import services as cohort_services
-from modell.cohorts.models import Cohort, Group, InterestRegistration, Participation
+from modell.cohorts.models import Cohort, InterestRegistration, Participation
 from modell.cohorts.services import DECIDING_STATES
 from modell.core.text import swedish_key
 from modell.core.timeutil import to_local
 from modell.improvements import services as improvements
 from modell.improvements.models import ImprovementWork, LogEntry
 from modell.meetings.models import Meeting
-from modell.meetings.services import ChecklistItem, checklist
+from modell.meetings.services import ChecklistItem, checklist, may_have_late_items
 from modell.organisations.models import Organisation
 from modell.reminders.models import Notification
 
@@ -60,11 +60,7 @@ def coordinator_start(session: Session, *, now: datetime) -> list[CohortAttentio
     cohorts = session.scalars(
         sa.select(Cohort)
         .where(Cohort.status.in_(LIVE), Cohort.is_history.is_(False))
-        .options(
-            selectinload(Cohort.groups)
-            .selectinload(Group.participations)
-            .selectinload(Participation.organisation)
-        )
+        .options(selectinload(Cohort.groups))
         .order_by(Cohort.starts_on, Cohort.id)
     ).all()
     ids = [c.id for c in cohorts] or [-1]
@@ -80,9 +76,17 @@ def coordinator_start(session: Session, *, now: datetime) -> list[CohortAttentio
             .group_by(InterestRegistration.cohort_id)
         ).all()
     )
+    # Only what can need attention: the undated meetings, and the planned ones near enough
+    # (or past) for a checklist item to be late; not a national cohort's whole schedule.
     meetings = session.scalars(
         sa.select(Meeting)
-        .where(Meeting.cohort_id.in_(ids), Meeting.status.in_(("planned", "held")))
+        .where(
+            Meeting.cohort_id.in_(ids),
+            sa.or_(
+                sa.and_(Meeting.status.in_(("planned", "held")), Meeting.starts_at.is_(None)),
+                may_have_late_items(now),
+            ),
+        )
         .options(selectinload(Meeting.group), selectinload(Meeting.host))
         .order_by(Meeting.starts_at.nulls_last(), Meeting.id)
     ).all()
@@ -176,7 +180,8 @@ def member_start(session: Session, user, *, now: datetime) -> MemberStart:
             Cohort.status.in_(LIVE),
             sa.or_(Meeting.starts_at.is_(None), Meeting.starts_at >= now),
         )
-        .options(selectinload(Meeting.group), selectinload(Meeting.cohort))
+        # Joined, not loaded after: one query whether or not it hosts anything.
+        .options(joinedload(Meeting.group), contains_eager(Meeting.cohort))
         .order_by(Meeting.starts_at.nulls_last(), Meeting.id)
         .limit(3)
     ).all()
