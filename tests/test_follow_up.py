@@ -3,7 +3,7 @@ as commands."""
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import sqlalchemy as sa
@@ -189,6 +189,31 @@ def test_text_that_looks_like_a_formula_is_exported_as_text_in_xlsx_and_csv():
     )
     text = to_csv(["a"], rows).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ";'+1;'-2;'@SUM(A1);12,5;" in text
+
+
+def test_an_xlsx_export_keeps_dates_numbers_and_labels_with_a_bold_frozen_heading(app):
+    from decimal import Decimal
+    from io import BytesIO
+
+    from flask_babel import lazy_gettext
+    from openpyxl import load_workbook
+
+    from modell.core.spreadsheets import to_xlsx
+
+    rows = [
+        [date(2019, 3, 5), Decimal("12.50"), 7, True, lazy_gettext("Mentor"), None, "Växjö"],
+    ]
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        content = to_xlsx(
+            ["Dag", "Tal", "Antal", "Ja", "Roll", "Tom", "Namn"], rows, title="Ö" * 40
+        )
+    sheet = load_workbook(BytesIO(content)).active
+    assert sheet.title == "Ö" * 31 and sheet.freeze_panes == "A2"
+    assert all(c.font.bold for c in sheet[1]) and not sheet["A2"].font.bold
+    day, number, count, yes, role, empty, name = sheet[2]
+    assert day.value == datetime(2019, 3, 5) and day.number_format == "yyyy-mm-dd"
+    assert (number.value, count.value, yes.value) == (12.5, 7, True)
+    assert (role.value, empty.value, name.value) == ("Mentor", None, "Växjö")
 
 
 def test_registrations_attendance_and_pmi_export_the_swedish_excel_way(app):

@@ -220,3 +220,35 @@ def test_the_benchmarking_view_costs_the_same_queries_for_2_and_20_organisations
     many, large = queries(orgs)
     assert few == many == 2  # the indicators, then their values
     assert len(large[orgs[-1].id]) == 3 and len(small) == 2
+
+
+def test_the_benchmarking_view_shows_the_latest_twelve_periods_until_all_are_asked_for(app):
+    """Monthly figures over years: the table and the chart show the latest twelve periods
+    that any organisation of the group has, and every one of them on request."""
+    with app.app_context():
+        cohort = start_demo()
+        group = next(g for g in cohort.groups if "Botkyrka" in g.name)
+        shared = rules.create_shared(
+            db.session, group, rules.IndicatorData("Andel"), now=START, user_id=None
+        )
+        members = [p.organisation for p in group.participations if p.role == "benchmarking"]
+        months = [f"2018-{m:02d}" for m in range(1, 13)] + ["2019-01", "2019-02"]
+        for n, org in enumerate(members[:2]):
+            own = rules.own_for_shared(db.session, shared, org, now=START, user_id=None)
+            # The second organisation's figures end a month earlier: the periods shown are
+            # the group's latest, not each organisation's own.
+            for month in months[: len(months) - n]:
+                rules.save_value(
+                    db.session, own, period=month, women=1.0, men=2.0, total=3.0,
+                    now=START, user_id=None,
+                )  # fmt: skip
+        db.session.commit()
+        url = f"/arbete/grupp/{group.id}/indikatorer?indikator={shared.id}"
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    latest = client.get(url).get_data(True)
+    assert [m for m in months if f"<td>{m}</td>" in latest] == months[2:]
+    assert "De senaste 12 av 14 perioderna." in latest and "alla=1" in latest
+    everything = client.get(url + "&alla=1").get_data(True)
+    assert [m for m in months if f"<td>{m}</td>" in everything] == months
+    assert "Alla 14 perioder." in everything

@@ -131,7 +131,11 @@ def number(value, language: str | None = None) -> str:
     """ "1 234", "12,5" / "1,234", "12.5"; "–" for no value."""
     if value is None:
         return "–"
-    lang = _language(language)
+    return _number_text(0 if value == 0 else value, _language(language))  # not "−0"
+
+
+@lru_cache(maxsize=8192, typed=True)  # a table of figures repeats many of them
+def _number_text(value, lang: str) -> str:
     text = format_decimal(value, locale=_LOCALES[lang], group_separator=True)
     # Swedish writes a negative number with the minus sign, not a hyphen (Språkrådet).
     return text.replace("-", "\u2212") if lang == "sv" else text

@@ -10,11 +10,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
+import xlsxwriter
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 XLSX_MAGIC = b"PK\x03\x04"
@@ -184,6 +183,7 @@ def _formulas_without_values(content: bytes, title: str, rows) -> list[str]:
     each formula's result beside it; a file written by another program may not, and such a
     cell would read as empty: better to say so than to import a blank."""
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     blanks = {(n, i) for n, values in rows for i, v in enumerate(values) if v is None}
     if not blanks:
@@ -245,25 +245,39 @@ def inert(value):
 
 
 def to_xlsx(headings: list[str], rows: list[list], *, title: str) -> bytes:
-    """A workbook with one sheet: dates as date cells, numbers as numbers, a frozen heading."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append([inert(h) for h in headings])
-    for row in rows:
-        sheet.append([inert(v) for v in row])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column, heading in enumerate(headings, start=1):
-        for cell in sheet[get_column_letter(column)][1:]:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-        sheet.column_dimensions[get_column_letter(column)].width = min(
-            60, max(10, len(str(heading)) + 2)
-        )
-    sheet.freeze_panes = "A2"
+    """A workbook with one sheet: dates as date cells, numbers as numbers, a frozen heading.
+    Written with XlsxWriter, which writes a sheet about three times as fast as openpyxl
+    (openpyxl reads the workbooks people send)."""
     out = io.BytesIO()
-    book.save(out)
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            # Text stays text: no formulas, links or numbers made of what someone wrote.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "remove_timezone": True,
+            "nan_inf_to_errors": True,
+        },
+    )
+    sheet = book.add_worksheet(title[:31])
+    bold, day = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, [inert(h) for h in headings], bold)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, date):
+                sheet.write_datetime(r, c, value, day)
+            elif isinstance(value, (bool, int, float, Decimal)):
+                sheet.write(r, c, value)
+            else:  # text, and labels still to be translated
+                sheet.write_string(r, c, inert(str(value)))
+    for column, heading in enumerate(headings):
+        sheet.set_column(column, column, min(60, max(10, len(str(heading)) + 2)))
+    sheet.freeze_panes(1, 0)
+    book.close()
     return out.getvalue()
 
 
@@ -271,6 +285,8 @@ def add_sheet(content: bytes, rows: list[list], *, title: str) -> bytes:
     """The workbook with one more sheet after its others: plain rows of text (instructions, an
     example), the first in bold, wide first columns."""
     from openpyxl import load_workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = load_workbook(io.BytesIO(content))
     sheet = book.create_sheet(title[:31])

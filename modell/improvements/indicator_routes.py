@@ -233,7 +233,11 @@ def benchmarking(group_id: int):
         (s for s in shared_list if s.id == chosen_id), shared_list[0] if shared_list else None
     )
     organisations = [p.organisation for p in members]
-    values = rules.benchmark(db.session, chosen, organisations) if chosen else {}
+    every_period = request.args.get("alla") == "1"
+    values, period_count = rules.latest_periods(
+        rules.benchmark(db.session, chosen, organisations) if chosen else {},
+        None if every_period else rules.PERIODS_SHOWN,
+    )
     chart = None
     if chosen:
         women, men = rules.POPULATION_LABELS[chosen.population]
@@ -253,6 +257,9 @@ def benchmarking(group_id: int):
         chart=chart,
         gaps={v.id: rules.gap(v) for vs in values.values() for v in vs},
         labels=rules.POPULATION_LABELS[chosen.population] if chosen else None,
+        every_period=every_period,
+        period_count=period_count,
+        periods_shown=rules.PERIODS_SHOWN,
         number=_number,
         form=form,
         own=own,

@@ -320,6 +320,21 @@ def own_for_shared(
     )
 
 
+# The benchmarking view shows the latest periods this many at first (a year of months, twelve
+# years); all of them when asked.
+PERIODS_SHOWN = 12
+
+
+def latest_periods(
+    values: dict[int, list[IndicatorValue]], count: int | None
+) -> tuple[dict[int, list[IndicatorValue]], int]:
+    """Each organisation's values of the `count` latest periods that any of them has (all,
+    for None), and how many periods there are in all."""
+    periods = sorted({v.period for vs in values.values() for v in vs})
+    kept = set(periods if count is None else periods[-count:])
+    return {key: [v for v in vs if v.period in kept] for key, vs in values.items()}, len(periods)
+
+
 def benchmark(
     session: Session, shared: SharedIndicator, organisations: list[Organisation]
 ) -> dict[int, list[IndicatorValue]]:

@@ -654,16 +654,25 @@ def coming_meetings(
 
 
 def last_entry_dates(session: Session, participation_ids: list[int]) -> dict[int, date]:
-    """The date of each participation's latest log entry, in one query."""
+    """The date of each participation's latest log entry, in one query: each piece of work's
+    latest read from the index on (work, date), not every entry of the cohort scanned."""
     if not participation_ids:
         return {}
+    latest_of_work = (
+        sa.select(sa.func.max(LogEntry.entry_date))
+        .where(LogEntry.work_id == ImprovementWork.id)
+        .scalar_subquery()
+    )
     rows = session.execute(
-        sa.select(ImprovementWork.participation_id, sa.func.max(LogEntry.entry_date))
-        .join(LogEntry, LogEntry.work_id == ImprovementWork.id)
-        .where(ImprovementWork.participation_id.in_(participation_ids))
-        .group_by(ImprovementWork.participation_id)
+        sa.select(ImprovementWork.participation_id, latest_of_work).where(
+            ImprovementWork.participation_id.in_(participation_ids)
+        )
     ).all()
-    return dict(rows)
+    latest: dict[int, date] = {}
+    for participation_id, day in rows:
+        if day is not None and (participation_id not in latest or day > latest[participation_id]):
+            latest[participation_id] = day
+    return latest
 
 
 def silent_since_last_meeting(
