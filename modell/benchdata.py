@@ -457,7 +457,8 @@ class _National:
     # --- the bulk ----------------------------------------------------------------------------
 
     def _bulk_entries(self) -> None:
-        """Log entries up to 60,000: each piece of work's log continues, a week apart."""
+        """Log entries up to 60,000: each piece of work's log continues, a week apart, never
+        after today (the app refuses an entry dated in the future)."""
         s = self.session
         have = s.scalar(sa.select(sa.func.count()).select_from(LogEntry))
         works = s.execute(
@@ -466,7 +467,8 @@ class _National:
         rows = []
         for n in range(max(LOG_ENTRIES - have, 0)):
             work_id, created = works[n % len(works)]
-            written = created + timedelta(days=7 * (n // len(works) % 40) + 1)
+            weeks = max(1, (min(created + timedelta(weeks=40), self.now) - created).days // 7)
+            written = min(created + timedelta(days=7 * (n // len(works) % weeks) + 1), self.now)
             step = 1 + n % 3
             rows.append(
                 {

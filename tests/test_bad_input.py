@@ -272,3 +272,32 @@ def test_a_file_name_loses_its_invisible_direction_marks(tmp_path):
 
     stored = store_file("\u202egnp.exe.txt", b"x", store=FolderStore(tmp_path), max_bytes=10)
     assert stored.filename == "gnp.exe.txt"
+
+
+def test_a_field_with_an_error_is_marked_and_described_and_its_hint_and_error_are_tied_to_it(app):
+    """core/fields.py writes every form's fields: the label, a required mark hidden from
+    screen readers (the input says it), the hint and the errors tied with aria-describedby,
+    aria-invalid, and each error announced as one."""
+    from wtforms import RadioField, StringField, validators
+
+    from modell.core.fields import render_field
+
+    class Probe(Form):
+        name = StringField("Namn", [validators.InputRequired()], description="Som i registret.")
+        answer = RadioField("Kommer du?", choices=[])
+
+    with app.test_request_context("/", method="POST", data={}):
+        form = Probe()
+        form.name.errors = ["Skriv ett namn <nu>."]
+        html = str(render_field(form.name, autocomplete="off"))
+        empty = str(render_field(form.answer))
+    assert (
+        '<label class="form-label" for="name">Namn</label> <span aria-hidden="true">*</span>'
+        in html
+    )
+    assert 'aria-describedby="name-hint name-error"' in html and 'aria-invalid="true"' in html
+    assert 'autocomplete="off"' in html and "required" in html and "is-invalid" in html
+    assert '<div id="name-hint" class="form-hint small">Som i registret.</div>' in html
+    assert '<span class="visually-hidden">Fel: </span>Skriv ett namn &lt;nu&gt;.' in html
+    assert '<legend class="form-label fs-6">Kommer du?</legend>' in empty
+    assert "Inget att välja bland." in empty

@@ -358,4 +358,4 @@ def test_a_long_log_is_shown_newest_first_ten_at_a_time_each_work_paged_on_its_o
     second = client.get(f"/arbete/{pid}?logg{long_id}=2").get_data(True)
     assert "Steg nummer 01" in second and "Steg nummer 02" in second
     assert "Steg nummer 03" not in second and "Bygglov: första steget" in second
-    assert f'href="/arbete/{pid}?logg{long_id}=1#log-{long_id}"' in second
+    assert f'href="/arbete/{pid}?logg{long_id}=1#work-{long_id}"' in second  # its heading

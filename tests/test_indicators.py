@@ -252,3 +252,18 @@ def test_the_benchmarking_view_shows_the_latest_twelve_periods_until_all_are_ask
     everything = client.get(url + "&alla=1").get_data(True)
     assert [m for m in months if f"<td>{m}</td>" in everything] == months
     assert "Alla 14 perioder." in everything
+
+
+def test_the_chart_names_only_as_many_periods_as_fit_under_it_first_and_last_always():
+    months = [f"{y}-{m:02d}" for y in range(2016, 2026) for m in range(1, 13)]
+    lines = [("Kvinnor", {p: float(n) for n, p in enumerate(months)})]
+    chart = rules.chart(lines, str)
+    named = [label for _x, label in chart.x_labels]
+    assert named[0] == "2016-01" and named[-1] == "2025-12" and 2 < len(named) <= 8
+    xs = [x for x, _label in chart.x_labels]
+    assert min(b - a for a, b in zip(xs, xs[1:], strict=False)) >= 49  # no two overlap
+    years = [("Män", {str(y): 1.0 for y in range(2019, 2025)})]
+    assert [label for _x, label in rules.chart(years, str).x_labels] == [
+        str(y) for y in range(2019, 2025)
+    ]
+    assert len(chart.series[0].points) == len(months)  # every period is still drawn

@@ -192,6 +192,20 @@ def test_the_checklist_shows_what_is_late(app, ctx):
     assert not done["invitation"] and not done["venue_booked"]
 
 
+def test_once_held_only_what_falls_due_after_the_meeting_can_be_late(app, ctx):
+    meeting = group_meeting(start_demo(), "Botkyrka")
+    start = to_local(meeting.starts_at).date()
+    week_after = start + timedelta(days=8)
+    planned = {i.key for i in services.checklist(meeting, week_after) if i.late}
+    assert {"venue_booked", "invitation", "note_taker", "next_meeting_set"} <= planned
+    meeting.status = "held"
+    held = {i.key for i in services.checklist(meeting, week_after) if i.late}
+    assert held == {"next_meeting_set"}
+    assert not any(i.late for i in services.checklist(meeting, start + timedelta(days=3)))
+    meeting.status = "cancelled"
+    assert not any(i.late for i in services.checklist(meeting, week_after))
+
+
 def test_the_invitation_arrives_with_a_calendar_entry_and_updates_keep_its_uid(mail_app, smtp):
     with mail_app.app_context():
         meeting = group_meeting(start_demo(), "Botkyrka")
@@ -712,3 +726,23 @@ def test_the_cohort_calendar_is_searched_and_its_earlier_meetings_paged(app, mon
     # Botkyrka's group meets three times; the meetings of other groups are not listed.
     assert shown.count("Benchmarkingträff") == 3 and "Askersund, Fagersta" not in shown
     assert "Inga med de här valen" in client.get(f"{url}?sok=ingen+sådan").get_data(True)
+
+
+def test_a_page_of_several_forms_repeats_no_id(app):
+    """The meeting page holds the host's forms and the answer to the invitation, each with
+    its hidden CSRF token: none of them repeats an id (a screen reader and a label's `for`
+    find one element by it)."""
+    import re
+    from collections import Counter
+
+    with app.app_context():
+        meeting = group_meeting(start_demo(), "Botkyrka")
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
+        db.session.commit()
+        url = f"/moten/{meeting.id}"
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    html = client.get(url).get_data(True)
+    assert html.count('name="csrf_token"') >= 4
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert not [i for i, n in ids.items() if n > 1]

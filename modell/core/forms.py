@@ -25,6 +25,14 @@ NO_SUCH_DATE_MESSAGE = _l("There is no such date: write it like 2027-02-28.")
 
 
 class Form(FlaskForm):
+    class Meta(FlaskForm.Meta):
+        def render_field(self, field, render_kw):
+            # A page holds several forms, each with its hidden CSRF token: written without
+            # an id, they do not repeat one on the page.
+            if field.type == "CSRFTokenField":
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
+
     # Field-name prefixes and the part of the form they belong to, so that the error summary
     # names a field fully: "Politician – name", not "Name" three times.
     FIELD_GROUPS: dict = {}

@@ -28,6 +28,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from modell.core import dates
 from modell.core.errors import RuleViolation
+from modell.core.fields import render_field
 from modell.core.text import has_control_characters
 from modell.extensions import db
 
@@ -291,6 +292,7 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["drop_none"] = lambda d: {k: v for k, v in d.items() if v is not None}
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["refused"] = _refused
+    app.jinja_env.globals["render_field"] = render_field
     app.jinja_env.filters["datetime"] = dates.instant
     app.jinja_env.filters["date"] = dates.day
     app.jinja_env.filters["weekday"] = dates.weekday
@@ -419,8 +421,8 @@ MAX_PAGE = 100_000
 
 
 def page_of(rows: list, per_page: int, param: str = "sida") -> tuple[list, dict]:
-    """One page of a list held in memory, and where it is: its number, the count, and the
-    addresses of its neighbours (the other arguments, another list's page among them,
+    """One page of a list held in memory, and where it is: its number, the count of pages,
+    the number of rows in all, and the addresses of its neighbours (the other arguments, another list's page among them,
     kept)."""
     count = max(1, -(-len(rows) // per_page))
     number = min(page_number(param), count)
@@ -433,6 +435,7 @@ def page_of(rows: list, per_page: int, param: str = "sida") -> tuple[list, dict]
     where = {
         "number": number,
         "count": count,
+        "total": len(rows),
         "previous": address(number - 1) if number > 1 else None,
         "next": address(number + 1) if number < count else None,
     }

@@ -16,7 +16,7 @@ from modell.core.errors import RuleViolation
 from modell.core.forms import ButtonForm, add_error
 from modell.core.web import rescuable
 from modell.extensions import db
-from modell.improvements import bp, importing
+from modell.improvements import bp, importing, services
 from modell.improvements import indicators as rules
 from modell.improvements.forms import ImportForm, IndicatorForm, ValueForm
 from modell.improvements.models import (
@@ -203,7 +203,9 @@ def import_values(participation_id: int, indicator_id: int):
 @bp.route("/grupp/<int:group_id>/indikatorer", methods=["GET", "POST"])
 @login_required
 def benchmarking(group_id: int):
-    group = db.get_or_404(Group, group_id)
+    group = services.load_group(db.session, group_id)
+    if group is None:
+        abort(404)
     require_view(group)
     members = sorted(
         (p for p in group.participations if p.role == "benchmarking"),

@@ -244,7 +244,18 @@ def chart(lines: list[tuple[str, dict[str, float | None]]], number_format) -> Ch
     ticks = [
         (y(low + step * k), number_format(_round(low + step * k, step))) for k in range(count + 1)
     ]
-    return Chart(periods, series, ticks, [(x(p), p) for p in periods])
+    return Chart(periods, series, ticks, [(x(p), p) for p in _labelled(periods, inner_w)])
+
+
+def _labelled(periods: list[str], width: float) -> list[str]:
+    """The periods named under the x axis: as many as fit side by side (about 7 units a
+    character, with a gap), spread evenly, the first and the last always named."""
+    room = int(width // (7 * max(len(p) for p in periods) + 14))
+    if len(periods) <= max(room, 2):
+        return periods
+    count = max(room, 2)
+    picked = {round(i * (len(periods) - 1) / (count - 1)) for i in range(count)}
+    return [periods[i] for i in sorted(picked)]
 
 
 # --- shared indicators: the benchmarking view ----------------------------------------------------

@@ -102,7 +102,9 @@ class ImprovementWork(db.Model):
 
     participation: Mapped[Participation] = relationship()
     entries: Mapped[list["LogEntry"]] = relationship(
-        back_populates="work", cascade="all, delete-orphan", order_by="LogEntry.entry_date"
+        back_populates="work",
+        cascade="all, delete-orphan",
+        order_by="(LogEntry.entry_date, LogEntry.id)",
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -93,10 +93,26 @@ def load_participation(session: Session, participation_id: int) -> Participation
         sa.select(Participation)
         .where(Participation.id == participation_id)
         .options(
-            # The one participation's organisation and cohort in the same query.
+            # The one participation's organisation, cohort and group in the same query; the
+            # group's participations with their organisations in one more.
             joinedload(Participation.organisation),
             joinedload(Participation.cohort),
-            selectinload(Participation.group).selectinload(Group.participations),
+            joinedload(Participation.group)
+            .selectinload(Group.participations)
+            .joinedload(Participation.organisation),
+        )
+    )
+
+
+def load_group(session: Session, group_id: int) -> Group | None:
+    """A group with its cohort, and its participations with their organisations, in two
+    queries: who may see and write, and the members' names."""
+    return session.scalar(
+        sa.select(Group)
+        .where(Group.id == group_id)
+        .options(
+            joinedload(Group.cohort),
+            selectinload(Group.participations).joinedload(Participation.organisation),
         )
     )
 

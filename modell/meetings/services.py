@@ -14,7 +14,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from modell.cohorts.models import Cohort, Group, MeetingKind
+from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.cohorts.services import cohort_concluded, cohort_started, group_saved
 from modell.core import audit, dates
 from modell.core.errors import RuleViolation, check_version
@@ -184,8 +184,13 @@ def load_meeting(session: Session, meeting_id: int) -> Meeting | None:
         .options(
             joinedload(Meeting.host),
             joinedload(Meeting.kind),
-            joinedload(Meeting.group).selectinload(Group.participations),
-            joinedload(Meeting.cohort).selectinload(Cohort.participations),
+            # The participations with their organisations in the same query (who may see).
+            joinedload(Meeting.group)
+            .selectinload(Group.participations)
+            .joinedload(Participation.organisation),
+            joinedload(Meeting.cohort)
+            .selectinload(Cohort.participations)
+            .joinedload(Participation.organisation),
             selectinload(Meeting.invitations)
             .joinedload(Invitation.person)
             .joinedload(Person.organisation),
@@ -479,13 +484,21 @@ def checklist(meeting: Meeting, today: date) -> list[ChecklistItem]:
         ("note_taker", meeting.note_taker_id is not None, before(0)),
         ("next_meeting_set", meeting.next_meeting_set, add_days(start, 7) if start else None),
     ]
+
+    def late(done, due: date | None) -> bool:
+        """Not done after its date: while the meeting is planned; once it has been held, only
+        what falls due after it (what was to be ready before it can no longer be late)."""
+        if done or due is None or today <= due:
+            return False
+        return meeting.status == "planned" or (meeting.status == "held" and due > start)
+
     return [
         ChecklistItem(
             key,
             CHECKLIST_LABELS[key],  # translated when shown, not for every meeting of a calendar
             bool(done),
             due,
-            bool(not done and due is not None and today > due and meeting.status != "cancelled"),
+            late(done, due),
         )
         for key, done, due in rows
     ]
