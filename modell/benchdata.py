@@ -140,6 +140,12 @@ def generate(session: Session, scale: str, *, now: datetime, seed: int = 2015) -
     if scale == "national":
         _National(session, now, random.Random(seed), counts).build()  # nosec B311 # test data
     session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        # Statistics for the planner after a bulk load, as after any large import (the
+        # autovacuum would gather them a while later): without them it guesses one row per
+        # table and scans where an index would do.
+        with session.get_bind().connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
     for name, model in (
         ("organisations", Organisation),
         ("users", User),
