@@ -810,3 +810,21 @@ def test_an_app_started_with_a_weak_key_serves_no_page(app):
     app.config["SECRET_KEY_PROBLEM"] = "SECRET_KEY is shorter than 32 bytes."
     response = app.test_client().get("/konto/logga-in")
     assert response.status_code == 503 and b"SECRET_KEY" in response.data
+
+
+def test_a_worker_freezes_what_start_up_made_so_a_full_collection_skips_it(tmp_path):
+    """gunicorn imports wsgi in each worker: start-up's objects (modules, translations,
+    templates) are moved out of the garbage collector's way with gc.freeze, so that a full
+    collection no longer walks them in the middle of someone's request."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = "import gc, wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    env = os.environ | {"MODELL_ENV": "development", "MODELL_INSTANCE_DIR": str(tmp_path),
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True)
+    frozen, walked = (int(n) for n in run.stdout.decode().split())
+    assert frozen > 50_000 and walked < frozen / 10, run.stderr.decode()[-2000:]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
 from modell.core.timeutil import to_local
@@ -56,7 +56,7 @@ def overview(
         sa.select(Participation)
         .where(Participation.cohort_id == cohort.id, Participation.role == "benchmarking")
         .where(Participation.status.in_(("active", "completed", "not_completed")))
-        .options(selectinload(Participation.organisation), selectinload(Participation.group))
+        .options(joinedload(Participation.organisation), joinedload(Participation.group))
     ).all()
     ids = [p.id for p in participations]
     # Counted in the database: per organisation, step and set of expected results, how many

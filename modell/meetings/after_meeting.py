@@ -2,12 +2,13 @@
 participant's Plus – Minus – Intressant."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from modell.auth.models import User
 from modell.cohorts.models import Participation
@@ -159,15 +160,24 @@ def attendance_counts(
 
 
 def attendance_summary(
-    session: Session, cohort_id: int, meetings: list[Meeting], participations: list[Participation]
+    session: Session,
+    cohort_id: int,
+    meetings: list[Meeting],
+    shown: Callable[[Participation], bool] = lambda p: True,
 ) -> list[tuple[str, str, dict]]:
-    """For the cohort: per organisation and function, in how many of the held meetings it
-    was invited to that function took part: (organisation, role, {function: (came, held)})."""
+    """For the cohort: per organisation in a group (those `shown`) and function, in how many
+    of the held meetings it was invited to that function took part: (organisation, role,
+    {function: (came, held)})."""
     held = [m for m in meetings if m.status == "held"]
     counted = attendance_counted(session, cohort_id)
+    participations = session.scalars(
+        sa.select(Participation)
+        .where(Participation.cohort_id == cohort_id, Participation.group_id.is_not(None))
+        .options(joinedload(Participation.organisation), joinedload(Participation.group))
+    ).all()
     return [
         (p.organisation.name, p.role, attendance_counts(p, held, counted))
-        for p in _in_table_order(participations)
+        for p in _in_table_order([p for p in participations if shown(p)])
     ]
 
 

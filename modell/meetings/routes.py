@@ -155,10 +155,7 @@ def cohort_calendar(cohort_id: int):
         **_calendar(meetings, organisation_id=current_user.organisation_id if mine else None),
         pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         summary=after_meeting.attendance_summary(
-            db.session,
-            cohort.id,
-            meetings,
-            [p for p in cohort.participations if p.group is not None and may_view(user, p.group)],
+            db.session, cohort.id, meetings, shown=lambda p: may_view(user, p.group)
         ),
         **_labels(),
     )
