@@ -21,6 +21,7 @@ from modell.improvements.models import (
     LogEntry,
 )
 from modell.meetings.after_meeting import attendance_counted, attendance_counts
+from modell.meetings.invitations import counted_for
 from modell.meetings.models import Meeting
 from modell.organisations.models import Organisation
 
@@ -98,6 +99,7 @@ def overview(
     )
     held = [m for m in meetings if m.status == "held"]
     counted = attendance_counted(session, cohort.id)
+    invited = counted_for(participations, held)
     last_meeting: dict[int, date] = {}
     for m in meetings:
         if m.group_id and m.key == "benchmarking" and m.starts_at and m.status != "cancelled":
@@ -132,7 +134,7 @@ def overview(
             highest=max((s for s, n in steps.items() if n), default=None),
             results=results,
             latest=latest,
-            attendance=attendance_counts(p, held, counted),
+            attendance=attendance_counts(p, invited[p.id], counted),
             has_baseline=p.id in baselines,
             silent=silent,
         )

@@ -15,7 +15,7 @@ from modell.cohorts.models import Participation
 from modell.core import audit
 from modell.core.errors import RuleViolation
 from modell.core.files import FileStore, store_file
-from modell.meetings.invitations import is_for, meetings_for
+from modell.meetings.invitations import counted_for, is_for
 from modell.meetings.models import (
     Invitation,
     Meeting,
@@ -150,11 +150,11 @@ def attendance_counted(session: Session, cohort_id: int) -> Counted:
 
 
 def attendance_counts(
-    participation: Participation, held: list[Meeting], counted: Counted
+    participation: Participation, invited: int, counted: Counted
 ) -> dict[str, tuple[int, int]]:
-    """{function: (came, held)} for the three core functions, of the `held` meetings the
-    participation was invited to; `counted` from attendance_counted."""
-    invited = len(meetings_for(participation, held))
+    """{function: (came, held)} for the three core functions, of the `invited` held meetings
+    the participation was invited to (invitations.counted_for); `counted` from
+    attendance_counted."""
     came = counted.get(participation.id, {})
     return {f: (came.get(f, 0), invited) for f in CORE_FUNCTIONS}
 
@@ -175,9 +175,11 @@ def attendance_summary(
         .where(Participation.cohort_id == cohort_id, Participation.group_id.is_not(None))
         .options(joinedload(Participation.organisation), joinedload(Participation.group))
     ).all()
+    shown_here = [p for p in participations if shown(p)]
+    invited = counted_for(shown_here, held)
     return [
-        (p.organisation.name, p.role, attendance_counts(p, held, counted))
-        for p in _in_table_order([p for p in participations if shown(p)])
+        (p.organisation.name, p.role, attendance_counts(p, invited[p.id], counted))
+        for p in _in_table_order(shown_here)
     ]
 
 

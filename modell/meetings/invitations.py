@@ -2,6 +2,7 @@
 SKR's project lead), changes and cancellations that follow, and the answers, also through
 the personal link for people without an account."""
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -56,6 +57,18 @@ def meetings_for(participation: Participation, meetings: list[Meeting]) -> list[
     if participation.status not in INVITED_STATUSES:
         return []
     return [m for m in meetings if m.group_id is None or m.group_id == participation.group_id]
+
+
+def counted_for(participations: list[Participation], meetings: list) -> dict[int, int]:
+    """How many of `meetings` are for each participation (len(meetings_for(p, meetings))),
+    for many at once: the meetings are counted by group once, not walked per participation."""
+    by_group = Counter(m.group_id for m in meetings)
+    return {
+        p.id: by_group[None] + (by_group[p.group_id] if p.group_id is not None else 0)
+        if p.status in INVITED_STATUSES
+        else 0
+        for p in participations
+    }
 
 
 def is_for():
