@@ -167,10 +167,11 @@ def load_cohort(session: Session, cohort_id: int) -> Cohort | None:
         sa.select(Cohort)
         .where(Cohort.id == cohort_id)
         .options(
+            # Participations with their organisations in the same query (two, not four).
             selectinload(Cohort.groups)
             .selectinload(Group.participations)
-            .selectinload(Participation.organisation),
-            selectinload(Cohort.participations).selectinload(Participation.organisation),
+            .joinedload(Participation.organisation),
+            selectinload(Cohort.participations).joinedload(Participation.organisation),
         )
     )
 
