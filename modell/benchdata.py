@@ -30,10 +30,11 @@ from modell.cohorts.models import Cohort, Participation
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import local_to_utc, to_local
 from modell.demo import DEMO_PASSWORD, load_demo
-from modell.improvements import indicators, services
+from modell.improvements import indicators, mentoring, services
 from modell.improvements.indicators import IndicatorData
+from modell.improvements.mentoring import MentorSessionData
 from modell.improvements.models import ImprovementWork, Indicator, IndicatorValue, LogEntry
-from modell.improvements.services import EntryData, MentorSessionData, WorkData
+from modell.improvements.services import EntryData, WorkData
 from modell.meetings import after_meeting, invitations
 from modell.meetings import services as meetings
 from modell.meetings.models import Invitation, Meeting
@@ -442,7 +443,7 @@ class _National:
         mentor = next(iter(group.members("mentor")), None)
         held = start + timedelta(weeks=10)
         if mentor is not None and held <= today:
-            services.save_mentor_session(
+            mentoring.save_mentor_session(
                 s,
                 group,
                 mentor,

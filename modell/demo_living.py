@@ -19,9 +19,10 @@ from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort, Group
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import local_to_utc, to_local
-from modell.improvements import indicators, services
+from modell.improvements import indicators, mentoring, services
 from modell.improvements.indicators import IndicatorData
-from modell.improvements.services import EntryData, MentorSessionData, WorkData
+from modell.improvements.mentoring import MentorSessionData
+from modell.improvements.services import EntryData, WorkData
 from modell.meetings import after_meeting, invitations
 from modell.meetings import services as meetings
 from modell.organisations.models import Organisation, Person
@@ -552,9 +553,9 @@ def _improvement_work(
 
 
 def _mentor_session(session: Session, group: Group, mentor: Organisation, start: date) -> None:
-    participation = services.mentor_participation(group, mentor.id)
+    participation = mentoring.mentor_participation(group, mentor.id)
     held = start + timedelta(weeks=10)
-    services.save_mentor_session(
+    mentoring.save_mentor_session(
         session,
         group,
         participation,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from modell.cohorts.models import Participation
 from modell.core.errors import RuleViolation
 from modell.extensions import db
-from modell.improvements import services
+from modell.improvements import mentoring, pace, services
 from modell.improvements.models import Indicator, IndicatorValue, LogEntry, MentorSession
 from modell.meetings import services as meetings
 from modell.organisations.models import Organisation
@@ -84,12 +84,12 @@ def test_the_log_is_of_what_has_been_done_not_of_the_future(app, ctx):
 def test_each_entry_shows_which_stretch_between_the_meetings_it_falls_in(app, ctx):
     cohort = start_demo()
     group = participation(cohort, "Botkyrka").group
-    days = services.benchmarking_dates(db.session, group)
+    days = pace.benchmarking_dates(db.session, group)
     assert len(days) == 3
-    assert services.interval_label(days[0] - timedelta(days=1), days) == "Före träff 1"
-    assert services.interval_label(days[0], days) == "Mellan träff 1 och 2"
-    assert services.interval_label(days[1] + timedelta(days=1), days) == "Mellan träff 2 och 3"
-    assert services.interval_label(days[2] + timedelta(days=1), days) == "Efter träff 3"
+    assert pace.interval_label(days[0] - timedelta(days=1), days) == "Före träff 1"
+    assert pace.interval_label(days[0], days) == "Mellan träff 1 och 2"
+    assert pace.interval_label(days[1] + timedelta(days=1), days) == "Mellan träff 2 och 3"
+    assert pace.interval_label(days[2] + timedelta(days=1), days) == "Efter träff 3"
 
 
 def test_an_organisation_that_has_not_written_since_the_last_meeting_is_named(app, ctx):
@@ -98,11 +98,8 @@ def test_an_organisation_that_has_not_written_since_the_last_meeting_is_named(ap
     group = botkyrka.group
     first = group_meeting(cohort, "Botkyrka", 1)
     meeting_day = meetings.to_local(first.starts_at).date()
-    assert (
-        services.silent_since_last_meeting(db.session, group, today=meeting_day - timedelta(1))
-        == []
-    )
-    silent = services.silent_since_last_meeting(db.session, group, today=meeting_day)
+    assert pace.silent_since_last_meeting(db.session, group, today=meeting_day - timedelta(1)) == []
+    silent = pace.silent_since_last_meeting(db.session, group, today=meeting_day)
     assert {p.organisation.name for p in silent} == {"Botkyrka", "Västerås"}
     work = a_work(botkyrka)
     moment = datetime.combine(meeting_day, time(16), tzinfo=UTC)
@@ -113,7 +110,7 @@ def test_an_organisation_that_has_not_written_since_the_last_meeting_is_named(ap
         now=moment,
         user_id=None,
     )
-    silent = services.silent_since_last_meeting(db.session, group, today=meeting_day)
+    silent = pace.silent_since_last_meeting(db.session, group, today=meeting_day)
     assert [p.organisation.name for p in silent] == ["Västerås"]
 
 
@@ -212,23 +209,25 @@ def test_the_mentor_logs_a_session_with_organisations_of_its_group_only(app, ctx
     botkyrka = participation(cohort, "Botkyrka")
     group = botkyrka.group
     uppsala = participation(cohort, "Uppsala")
-    data = services.MentorSessionData(
+    data = mentoring.MentorSessionData(
         held_on=date(2019, 5, 20), organisation_ids=[botkyrka.organisation_id], topics="Mål"
     )
-    record = services.save_mentor_session(db.session, group, uppsala, data, now=LATER, user_id=None)
+    record = mentoring.save_mentor_session(
+        db.session, group, uppsala, data, now=LATER, user_id=None
+    )
     assert record.organisation_ids == [botkyrka.organisation_id]
     outsider = participation(cohort, "Askersund").organisation_id
     with pytest.raises(RuleViolation):
-        services.save_mentor_session(
+        mentoring.save_mentor_session(
             db.session,
             group,
             uppsala,
-            services.MentorSessionData(date(2019, 5, 20), [outsider], "Mål"),
+            mentoring.MentorSessionData(date(2019, 5, 20), [outsider], "Mål"),
             now=LATER,
             user_id=None,
         )
     with pytest.raises(RuleViolation):  # a benchmarking participant is not the mentor
-        services.save_mentor_session(db.session, group, botkyrka, data, now=LATER, user_id=None)
+        mentoring.save_mentor_session(db.session, group, botkyrka, data, now=LATER, user_id=None)
     assert (
         db.session.scalar(
             sa.select(sa.func.count())

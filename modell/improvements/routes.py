@@ -12,7 +12,7 @@ from modell.core.files import current_store
 from modell.core.forms import ButtonForm, add_error, options
 from modell.core.web import Translated, apply_change, page_of, rescuable
 from modell.extensions import db
-from modell.improvements import bp, services
+from modell.improvements import bp, mentoring, pace, services
 from modell.improvements.forms import (
     BaselineForm,
     EntryForm,
@@ -72,25 +72,23 @@ def index():
         else []
     )
     # The groups it mentors now: a concluded cohort's group needs no nudge.
-    mentoring = [
+    mentored = [
         p
         for p in participations
         if p.role in ("mentor", "support") and p.group and work_open(p.cohort)
     ]
-    silent = {
-        p.group_id: services.silent_since_last_meeting(db.session, p.group, today=today())
-        for p in mentoring
-    }
+    quiet = pace.silent_by_group(db.session, [p.group for p in mentored], today=today())
+    silent = {p.group_id: quiet.get(p.group_id, []) for p in mentored}
     proposed = (
         services.good_examples(db.session, status="proposed") if current_user.is_staff else []
     )
     coming = {
-        p.group_id: services.coming_meetings(db.session, p.group, now=now()) for p in mentoring
+        p.group_id: mentoring.coming_meetings(db.session, p.group, now=now()) for p in mentored
     }
     return render_template(
         "improvements/index.html",
         participations=[p for p in participations if p.role == "benchmarking"],
-        mentoring=mentoring,
+        mentoring=mentored,
         silent=silent,
         coming=coming,
         proposed=proposed,
@@ -103,7 +101,7 @@ def index():
 def workspace(participation_id: int):
     participation = _workspace(participation_id)
     works = services.works_of(db.session, participation)
-    meeting_days = services.benchmarking_dates(db.session, participation.group)
+    meeting_days = pace.benchmarking_dates(db.session, participation.group)
     indicators = services.indicators_of(db.session, participation.organisation_id)
     # Each piece of work's log, newest first, a page at a time (a year's log is long).
     logs = {w.id: page_of(w.entries[::-1], LOG_PER_PAGE, f"logg{w.id}") for w in works}
@@ -115,7 +113,7 @@ def workspace(participation_id: int):
         works=works,
         logs=logs,
         intervals={
-            e.id: services.interval_label(e.entry_date, meeting_days)
+            e.id: pace.interval_label(e.entry_date, meeting_days)
             for shown, _where in logs.values()
             for e in shown
         },
@@ -279,13 +277,13 @@ def entry(entry_id: int):
     entry = _entry_or_404(entry_id)
     require_view(entry)
     participation = entry.work.participation
-    meeting_days = services.benchmarking_dates(db.session, participation.group)
+    meeting_days = pace.benchmarking_dates(db.session, participation.group)
     return render_template(
         "improvements/entry.html",
         entry=entry,
         work=entry.work,
         participation=participation,
-        interval=services.interval_label(entry.entry_date, meeting_days),
+        interval=pace.interval_label(entry.entry_date, meeting_days),
         editable=may_change(current_user, entry),
         in_workspace=may_view(current_user, Workspace(participation)),
         form=ButtonForm(),
@@ -370,15 +368,15 @@ def group(group_id: int):
     members.sort(key=lambda p: p.organisation.name)
     found = services.baselines_of(db.session, [p.id for p in members])
     baselines = {p.id: found.get(p.id) for p in members}
-    mentor = services.mentor_participation(group, current_user.organisation_id)
+    mentor = mentoring.mentor_participation(group, current_user.organisation_id)
     return render_template(
         "improvements/group.html",
         group=group,
         members=[p for p in members if may_view(current_user, Workspace(p))],
         baselines=baselines,
-        silent=services.silent_since_last_meeting(db.session, group, today=today()),
-        last_entries=services.last_entry_dates(db.session, [p.id for p in members]),
-        sessions=services.mentor_sessions_of(db.session, group),
+        silent=pace.silent_since_last_meeting(db.session, group, today=today()),
+        last_entries=pace.last_entry_dates(db.session, [p.id for p in members]),
+        sessions=mentoring.mentor_sessions_of(db.session, group),
         may_log_session=mentor is not None and may_write_for_group(current_user, group),
         organisation_names={p.organisation_id: p.organisation.name for p in members},
         **_labels(),
@@ -391,7 +389,7 @@ def group(group_id: int):
 def mentor_session(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
-    mentor = services.mentor_participation(group, current_user.organisation_id)
+    mentor = mentoring.mentor_participation(group, current_user.organisation_id)
     if mentor is None or not may_write_for_group(current_user, group):
         abort(403)
     form = MentorSessionForm()
@@ -404,11 +402,11 @@ def mentor_session(group_id: int):
         form.held_on.data = today()
         form.organisation_ids.data = [p.organisation_id for p in members]
     elif form.validate_on_submit():
-        data = services.MentorSessionData(
-            **{k: form[k].data for k in services.MentorSessionData.__dataclass_fields__}
+        data = mentoring.MentorSessionData(
+            **{k: form[k].data for k in mentoring.MentorSessionData.__dataclass_fields__}
         )
         try:
-            services.save_mentor_session(
+            mentoring.save_mentor_session(
                 db.session, group, mentor, data, now=now(), user_id=current_user.id
             )
             db.session.commit()

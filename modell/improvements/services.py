@@ -1,6 +1,6 @@
 """The rules of the improvement work between meetings: the baseline, the pieces of work and
-their log on the result chain, good examples, the four expected results, mentor sessions
-and who has gone quiet since the last meeting.
+their log on the result chain, good examples and the four expected results. Mentor sessions
+are in mentoring.py; the stretches between the meetings and who has gone quiet in pace.py.
 
 Every function takes a session and `now` (never the clock itself), so a route, a CLI
 command, the scheduler and a test call it alike.
@@ -15,26 +15,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
+from modell.cohorts.models import Cohort, Group, Participation
 from modell.core import audit
 from modell.core.errors import DATE_RANGE_MESSAGE, RuleViolation, check_version
 from modell.core.files import FileStore, store_file
 from modell.core.timeutil import in_range, to_local
 from modell.improvements.models import (
-    CONCLUDED,
     EXPECTED_RESULTS,
     IMPROVEMENT_STATUSES,
-    SESSION_MODES,
     SUBGOALS,
     TARGET_GROUPS,
     Baseline,
     ImprovementWork,
     Indicator,
     LogEntry,
-    MentorSession,
-    work_open,
 )
-from modell.meetings.models import Meeting
 from modell.organisations.models import FUNCTIONS
 
 # --- the labels a user reads -------------------------------------------------------------------
@@ -207,7 +202,7 @@ def save_baseline(
     else:
         check_version(baseline, expected_version)
     for key, value in values.items():
-        setattr(baseline, key, _clean(value))
+        setattr(baseline, key, clean_text(value))
     baseline.functions = [f for f in FUNCTIONS if f in functions]
     baseline.updated_at, baseline.updated_by_id = now, user_id
     audit.record(
@@ -221,7 +216,8 @@ def save_baseline(
     return baseline
 
 
-def _clean(value):
+def clean_text(value):
+    """Text as stored: trimmed, and None when nothing is left; other values as they are."""
     return (value.strip() or None) if isinstance(value, str) else value
 
 
@@ -273,13 +269,13 @@ def save_work(
         work = ImprovementWork(participation=participation, created_at=now, created_by_id=user_id)
         session.add(work)
     work.title = data.title.strip()
-    work.description = _clean(data.description)
-    work.core_activity = _clean(data.core_activity)
+    work.description = clean_text(data.description)
+    work.core_activity = clean_text(data.core_activity)
     work.target_groups = [t for t in TARGET_GROUPS if t in targets]
-    work.target_groups_other = _clean(data.target_groups_other) if "other" in targets else None
-    work.goal = _clean(data.goal)
+    work.target_groups_other = clean_text(data.target_groups_other) if "other" in targets else None
+    work.goal = clean_text(data.goal)
     work.subgoals = [g for g in SUBGOALS if g in subgoals]
-    work.owner = _clean(data.owner)
+    work.owner = clean_text(data.owner)
     work.status = data.status
     work.updated_at = now
     audit.record(session, now=now, user_id=user_id, action="improvement_work_saved", obj=work)
@@ -391,10 +387,10 @@ def save_entry(
     entry.entry_date = data.entry_date
     entry.text = data.text.strip()
     entry.result_step = data.result_step
-    entry.evidence_link = _clean(data.evidence_link)
-    entry.learned = _clean(data.learned)
-    entry.obstacles = _clean(data.obstacles)
-    entry.next_steps = _clean(data.next_steps)
+    entry.evidence_link = clean_text(data.evidence_link)
+    entry.learned = clean_text(data.learned)
+    entry.obstacles = clean_text(data.obstacles)
+    entry.next_steps = clean_text(data.next_steps)
     entry.indicator = indicator
     entry.expected_results = [r for r in EXPECTED_RESULTS if r in results]
     if evidence is not None:
@@ -419,51 +415,6 @@ def save_entry(
         step=entry.result_step,
     )
     return entry
-
-
-# --- intervals between the meetings ------------------------------------------------------------
-
-
-def benchmarking_dates(session: Session, group: Group | None) -> list[date]:
-    """The days of the group's benchmarking meetings that have a date, in order."""
-    if group is None:
-        return []
-    return benchmarking_dates_by_group(session, [group.id]).get(group.id, [])
-
-
-def benchmarking_dates_by_group(session: Session, group_ids: list[int]) -> dict[int, list[date]]:
-    """The same for several groups, in one query: {group id: days in order}."""
-    if not group_ids:
-        return {}
-    rows = session.execute(
-        sa.select(Meeting.group_id, Meeting.starts_at)
-        .join(Meeting.kind)
-        .where(
-            Meeting.group_id.in_(group_ids),
-            Meeting.status != "cancelled",
-            Meeting.starts_at.is_not(None),
-            MeetingKind.key == "benchmarking",
-        )
-        .order_by(Meeting.starts_at)
-    ).all()
-    days: dict[int, list[date]] = {}
-    for group_id, starts_at in rows:
-        days.setdefault(group_id, []).append(to_local(starts_at).date())
-    return days
-
-
-def interval_label(day: date, meeting_days: list[date]) -> str:
-    """Which stretch between the benchmarking meetings a day falls in: "before meeting 1",
-    "between meeting 1 and 2", ..., "after meeting 3". A meeting's own day belongs to the
-    stretch it opens."""
-    passed = sum(1 for d in meeting_days if d <= day)
-    if not meeting_days:
-        return str(_l("No meetings planned yet"))
-    if passed == 0:
-        return str(_l("Before meeting 1"))
-    if passed >= len(meeting_days):
-        return str(_l("After meeting %(n)d", n=len(meeting_days)))
-    return str(_l("Between meeting %(a)d and %(b)d", a=passed, b=passed + 1))
 
 
 # --- good examples ------------------------------------------------------------------------------
@@ -557,177 +508,3 @@ def expected_results_of(works: Iterable[ImprovementWork]) -> dict[str, list[LogE
 def highest_step(works: Iterable[ImprovementWork]) -> int | None:
     steps = [e.result_step for w in works for e in w.entries]
     return max(steps) if steps else None
-
-
-# --- mentor sessions ----------------------------------------------------------------------------
-
-
-@dataclass
-class MentorSessionData:
-    held_on: date
-    organisation_ids: list[int]
-    topics: str | None = None
-    notes: str | None = None  # advice given
-    follow_ups: str | None = None
-    mode: str = "on_site"
-    duration_minutes: int | None = None
-
-
-def mentor_participation(group: Group, organisation_id: int | None) -> Participation | None:
-    return next(
-        (
-            p
-            for p in group.participations
-            if p.role in ("mentor", "support") and p.organisation_id == organisation_id
-        ),
-        None,
-    )
-
-
-def save_mentor_session(
-    session: Session,
-    group: Group,
-    mentor: Participation,
-    data: MentorSessionData,
-    *,
-    now: datetime,
-    user_id: int | None,
-) -> MentorSession:
-    """The mentor organisation logs a session it held with organisations of its group
-    (while the cohort is not concluded)."""
-    if not work_open(group.cohort):
-        raise RuleViolation(CONCLUDED)
-    if mentor.group_id != group.id or mentor.role not in ("mentor", "support"):
-        raise RuleViolation(_l("Only the group's mentor logs its mentoring sessions."))
-    if not in_range(data.held_on):
-        raise RuleViolation(DATE_RANGE_MESSAGE, field="held_on")
-    if data.held_on > to_local(now).date():
-        raise RuleViolation(
-            _l("Log a session once it has been held: the date cannot be in the future."),
-            field="held_on",
-        )
-    members = {p.organisation_id for p in group.participations if p.role == "benchmarking"}
-    chosen = list(dict.fromkeys(data.organisation_ids))
-    if not chosen:
-        raise RuleViolation(
-            _l("Choose the organisations that took part."), field="organisation_ids"
-        )
-    if any(o not in members for o in chosen):
-        raise RuleViolation(_l("Choose organisations of the group."), field="organisation_ids")
-    if data.mode not in SESSION_MODES:
-        raise RuleViolation(_l("Choose how the session was held."), field="mode")
-    if data.duration_minutes is not None and not 1 <= data.duration_minutes <= 24 * 60:
-        raise RuleViolation(
-            _l("Give the length in minutes, at most a day."), field="duration_minutes"
-        )
-    record = MentorSession(
-        participation=mentor,
-        group=group,
-        held_on=data.held_on,
-        duration_minutes=data.duration_minutes,
-        mode=data.mode,
-        topics=_clean(data.topics),
-        notes=_clean(data.notes),
-        follow_ups=_clean(data.follow_ups),
-        organisation_ids=chosen,
-        author_id=user_id,
-        created_at=now,
-    )
-    session.add(record)
-    audit.record(session, now=now, user_id=user_id, action="mentor_session_logged", obj=record)
-    return record
-
-
-def mentor_sessions_of(session: Session, group: Group) -> list[MentorSession]:
-    return list(
-        session.scalars(
-            sa.select(MentorSession)
-            .where(MentorSession.group_id == group.id)
-            .order_by(MentorSession.held_on.desc(), MentorSession.id.desc())
-        )
-    )
-
-
-def coming_meetings(
-    session: Session, group: Group, *, now: datetime, limit: int = 3
-) -> list[Meeting]:
-    """The group's next meetings that have a date (for a mentor's start page)."""
-    return list(
-        session.scalars(
-            sa.select(Meeting)
-            .where(
-                Meeting.group_id == group.id,
-                Meeting.status != "cancelled",
-                Meeting.starts_at >= now,
-            )
-            .order_by(Meeting.starts_at)
-            .limit(limit)
-        )
-    )
-
-
-# --- who has gone quiet ---------------------------------------------------------------------------
-
-
-def last_entry_dates(session: Session, participation_ids: list[int]) -> dict[int, date]:
-    """The date of each participation's latest log entry, in one query: each piece of work's
-    latest read from the index on (work, date), not every entry of the cohort scanned."""
-    if not participation_ids:
-        return {}
-    latest_of_work = (
-        sa.select(sa.func.max(LogEntry.entry_date))
-        .where(LogEntry.work_id == ImprovementWork.id)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        sa.select(ImprovementWork.participation_id, latest_of_work).where(
-            ImprovementWork.participation_id.in_(participation_ids)
-        )
-    ).all()
-    latest: dict[int, date] = {}
-    for participation_id, day in rows:
-        if day is not None and (participation_id not in latest or day > latest[participation_id]):
-            latest[participation_id] = day
-    return latest
-
-
-def silent_since_last_meeting(
-    session: Session, group: Group, *, today: date
-) -> list[Participation]:
-    """The group's benchmarking participants with no log entry since its last benchmarking
-    meeting that has taken place (none before the first meeting)."""
-    return silent_by_group(session, [group], today=today).get(group.id, [])
-
-
-def silent_by_group(
-    session: Session, groups: list[Group], *, today: date
-) -> dict[int, list[Participation]]:
-    """Per group, the benchmarking participants with nothing logged since the group's last
-    benchmarking meeting that has taken place, by name: three queries for any number of
-    groups, whether or not they have met yet."""
-    if not groups:
-        return {}
-    days = benchmarking_dates_by_group(session, [g.id for g in groups])
-    last: dict[int, date] = {}
-    for group_id, group_days in days.items():
-        held = [d for d in group_days if d <= today]
-        if held:
-            last[group_id] = held[-1]
-    participants = [
-        p
-        for p in session.scalars(
-            sa.select(Participation)
-            .where(
-                Participation.group_id.in_([g.id for g in groups]),
-                Participation.role == "benchmarking",
-            )
-            .options(joinedload(Participation.organisation))
-        )
-        if p.group_id in last
-    ]
-    latest = last_entry_dates(session, [p.id for p in participants])
-    silent: dict[int, list[Participation]] = {}
-    for p in sorted(participants, key=lambda p: p.organisation.name):
-        if latest.get(p.id) is None or latest[p.id] < last[p.group_id]:
-            silent.setdefault(p.group_id, []).append(p)
-    return silent

@@ -22,7 +22,7 @@ from modell.cohorts.models import Cohort, InterestRegistration, Participation
 from modell.cohorts.services import DECIDING_STATES
 from modell.core.text import swedish_key
 from modell.core.timeutil import to_local
-from modell.improvements import services as improvements
+from modell.improvements import pace
 from modell.improvements.models import ImprovementWork, LogEntry
 from modell.meetings.models import Meeting
 from modell.meetings.services import ChecklistItem, checklist, may_have_late_items
@@ -93,9 +93,7 @@ def coordinator_start(session: Session, *, now: datetime) -> list[CohortAttentio
     by_cohort: dict[int, list[Meeting]] = {}
     for m in meetings:
         by_cohort.setdefault(m.cohort_id, []).append(m)
-    silent = improvements.silent_by_group(
-        session, [g for c in cohorts for g in c.groups], today=today
-    )
+    silent = pace.silent_by_group(session, [g for c in cohorts for g in c.groups], today=today)
     result = []
     for cohort in cohorts:
         attention = CohortAttention(cohort, registrations=waiting.get(cohort.id, 0))
@@ -201,8 +199,8 @@ def member_start(session: Session, user, *, now: datetime) -> MemberStart:
     live = [p for p in placed if p.group is not None and p.cohort.status == "running"]
     start.waiting = [p for p in placed if p not in live]
     benchmarking = [p for p in live if p.role == "benchmarking"]
-    latest = improvements.last_entry_dates(session, [p.id for p in benchmarking])
-    days = improvements.benchmarking_dates_by_group(session, [p.group_id for p in benchmarking])
+    latest = pace.last_entry_dates(session, [p.id for p in benchmarking])
+    days = pace.benchmarking_dates_by_group(session, [p.group_id for p in benchmarking])
     coming = _next_meetings(session, live, now)
     for p in benchmarking:
         held = [d for d in days.get(p.group_id, []) if d <= today]
@@ -215,7 +213,7 @@ def member_start(session: Session, user, *, now: datetime) -> MemberStart:
             )
         )
     mentoring = [p for p in live if p.role in ("mentor", "support")]
-    silent = improvements.silent_by_group(session, [p.group for p in mentoring], today=today)
+    silent = pace.silent_by_group(session, [p.group for p in mentoring], today=today)
     start.mentoring = [
         MentorGroup(
             participation=p,
