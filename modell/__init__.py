@@ -3,6 +3,7 @@
 import click
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+from sqlalchemy.orm import Session as OrmSession
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -30,6 +31,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
 
     from modell import models  # noqa: F401  (every table registered before migrations)
+    from modell.core import revisions
+
+    # Every session of the process keeps the cohorts' revisions (what is kept is keyed by them).
+    revisions.install(OrmSession)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))

@@ -27,6 +27,7 @@ from modell.auth.services import hash_password
 from modell.cohorts import groups, programme
 from modell.cohorts import services as cohorts
 from modell.cohorts.models import Cohort, Participation
+from modell.core import revisions
 from modell.core.models import OutboxMessage
 from modell.core.timeutil import local_to_utc, to_local
 from modell.demo import DEMO_PASSWORD, load_demo
@@ -140,6 +141,8 @@ def generate(session: Session, scale: str, *, now: datetime, seed: int = 2015) -
     counts = Counts(scale)
     if scale == "national":
         _National(session, now, random.Random(seed), counts).build()  # nosec B311 # test data
+    # The bulk rows went in past the session's flush: every cohort's revision is renewed.
+    revisions.touch(session, session.scalars(sa.select(Cohort.id)))
     session.commit()
     if session.get_bind().dialect.name == "postgresql":
         # Statistics for the planner after a bulk load, as after any large import (the

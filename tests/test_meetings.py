@@ -17,7 +17,7 @@ from modell.core.files import FolderStore
 from modell.core.timeutil import to_local
 from modell.demo import COHORT_NAME
 from modell.extensions import db
-from modell.meetings import after_meeting, invitations, services
+from modell.meetings import after_meeting, invitations, listing, services
 from modell.meetings.models import Meeting
 from modell.organisations.models import Organisation, Person
 from tests.conftest import DEMO, login, post_form
@@ -632,7 +632,7 @@ def test_the_copy_goes_to_the_cohorts_project_lead_when_one_is_named(app):
 def test_the_cohort_calendar_shows_the_coming_meetings_first_and_filters(app):
     """Coming meetings first, soonest first, then the earlier ones, latest first; a member
     can keep only its organisation's meetings, anyone only those with something late."""
-    with app.app_context():
+    with app.test_request_context():
         cohort = start_demo()
         db.session.commit()
         cohort_id = cohort.id
@@ -640,6 +640,8 @@ def test_the_cohort_calendar_shows_the_coming_meetings_first_and_filters(app):
         dated = sorted((m for m in meetings if m.starts_at), key=lambda m: m.starts_at)
         middle = dated[len(dated) // 2].starts_at
         checklists = {m.id: services.checklist(m, to_local(middle).date()) for m in meetings}
+        meetings = [listing.row_of(m) for m in meetings]
+        by_id = {m.id: m for m in services.meetings_of(db.session, cohort=cohort)}
         coming, earlier = services.calendar_order(meetings, checklists, now=middle)
         assert all(m.starts_at >= middle for m in coming if m.starts_at)
         assert [m.starts_at for m in coming if m.starts_at] == sorted(
@@ -658,7 +660,8 @@ def test_the_cohort_calendar_shows_the_coming_meetings_first_and_filters(app):
         )
         mine, _ = services.calendar_order(meetings, checklists, now=START, organisation_id=botkyrka)
         assert mine and all(
-            m.group is None or any(p.organisation_id == botkyrka for p in m.group.participations)
+            by_id[m.id].group is None
+            or any(p.organisation_id == botkyrka for p in by_id[m.id].group.participations)
             for m in mine
         )
     app.config["CLOCK"] = lambda: middle

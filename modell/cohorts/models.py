@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from modell.core import revisions
 from modell.core.access import Scope
+from modell.core.revisions import new_revision
 from modell.core.types import UTCDateTime, choice
 from modell.extensions import db
-from modell.organisations.models import FUNCTIONS, Organisation
+from modell.organisations.models import FUNCTIONS, Organisation, Person
 
 # --- programme templates ---------------------------------------------------------------
 
@@ -220,6 +222,8 @@ class Cohort(db.Model):
     # A cohort recorded after it took place (SKR's history): no meetings, mail or reminders.
     is_history: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(default=1)
+    # Changes with every change inside the cohort (core.revisions); never written by a form.
+    revision: Mapped[int] = mapped_column(sa.BigInteger, default=new_revision, server_default="0")
 
     template: Mapped[ProgrammeTemplate] = relationship()
     groups: Mapped[list["Group"]] = relationship(
@@ -475,3 +479,26 @@ class OrganisationTitle(db.Model):
     title: Mapped[str] = mapped_column(choice(*TITLES, name="organisation_title"))
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id"))
+
+
+# Which cohorts a changed row belongs to, for their revision (core.revisions).
+revisions.follow(Cohort, ("id", "cohort"))
+for _model in (Group, Participation, InterestRegistration, PendingRegistration, OrganisationTitle):
+    revisions.follow(_model, ("cohort_id", "cohort"))
+revisions.follow(ChecklistCompletion, ("participation_id", "participation"))
+for _model in (MeetingKind, TemplateStep, ReminderRule):
+    revisions.follow(_model, ("template_id", "template"))
+revisions.follow(ProgrammeTemplate, ("id", "template"))
+# An organisation's name and its people's functions are read in every cohort it takes part in.
+revisions.follow(Organisation, ("id", "organisation"))
+revisions.follow(Person, ("organisation_id", "organisation"))
+revisions.resolver("group", lambda ids: sa.select(Group.cohort_id).where(Group.id.in_(ids)))
+revisions.resolver(
+    "participation",
+    lambda ids: sa.select(Participation.cohort_id).where(Participation.id.in_(ids)),
+)
+revisions.resolver(
+    "organisation",
+    lambda ids: sa.select(Participation.cohort_id).where(Participation.organisation_id.in_(ids)),
+)
+revisions.resolver("template", lambda ids: sa.select(Cohort.id).where(Cohort.template_id.in_(ids)))

@@ -57,6 +57,11 @@ def _language(language: str | None) -> str:
     return "en" if locale is not None and locale.language == "en" else "sv"
 
 
+def language() -> str:
+    """The language dates and texts are shown in now: "sv" or "en"."""
+    return _language(None)
+
+
 def _local(value):
     """A stored instant in Stockholm time; data stored before the date range was enforced
     still shows (at the edge of what can be shown) instead of breaking the page."""

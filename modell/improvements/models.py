@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modell.cohorts.models import Cohort, Group, Participation
+from modell.core import revisions
 from modell.core.access import Scope
 from modell.core.types import UTCDateTime, choice
 from modell.extensions import db
@@ -327,3 +328,28 @@ class MentorSession(db.Model):
     def access_scope(self) -> Scope:
         """The mentor organisation logs its sessions; the group reads them."""
         return _participant_scope(self.participation)
+
+
+# Which cohorts a changed row belongs to, for their revision (core.revisions).
+for _model in (Baseline, ImprovementWork, MentorSession):
+    revisions.follow(_model, ("participation_id", "participation"))
+revisions.follow(LogEntry, ("work_id", "work"))
+revisions.follow(SharedIndicator, ("group_id", "group"))
+revisions.follow(Indicator, ("organisation_id", "organisation"))
+revisions.follow(IndicatorValue, ("indicator_id", "indicator"))
+revisions.resolver(
+    "work",
+    lambda ids: (
+        sa.select(Participation.cohort_id)
+        .join(ImprovementWork, ImprovementWork.participation_id == Participation.id)
+        .where(ImprovementWork.id.in_(ids))
+    ),
+)
+revisions.resolver(
+    "indicator",
+    lambda ids: (
+        sa.select(Participation.cohort_id)
+        .join(Indicator, Indicator.organisation_id == Participation.organisation_id)
+        .where(Indicator.id.in_(ids))
+    ),
+)

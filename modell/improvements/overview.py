@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modell.cohorts.models import Cohort, Group, MeetingKind, Participation
+from modell.core import revisions
 from modell.core.timeutil import to_local
 from modell.improvements.models import (
     EXPECTED_RESULTS,
@@ -53,12 +54,64 @@ def overview(
     only_overdue: bool = False,
 ) -> list[OverviewRow]:
     """One row per benchmarking participant of the cohort."""
+    revisions.revision_of(session, cohort.id)  # asked first: what is read next is as new
     participations = session.scalars(
         sa.select(Participation)
         .where(Participation.cohort_id == cohort.id, Participation.role == "benchmarking")
         .where(Participation.status.in_(("active", "completed", "not_completed")))
         .options(joinedload(Participation.organisation), joinedload(Participation.group))
     ).all()
+    tallies = revisions.kept(
+        session,
+        cohort.id,
+        "overview",
+        lambda: _tallies(session, cohort, participations, today),
+        today,
+    )
+    if any(p.id not in tallies for p in participations):  # one joined since the count
+        tallies = _tallies(session, cohort, participations, today)
+    rows = []
+    for p in participations:
+        t = tallies[p.id]
+        row = OverviewRow(
+            participation=p,
+            organisation=p.organisation,
+            group=p.group,
+            steps=dict(t.steps),
+            highest=t.highest,
+            results=list(t.results),
+            latest=t.latest,
+            attendance=dict(t.attendance),
+            has_baseline=t.has_baseline,
+            silent=t.silent,
+        )
+        if cohort.is_history:
+            pass  # recorded afterwards: nothing in it can be late any more
+        else:
+            if t.silent:
+                row.overdue.append("silent")
+            if not t.has_baseline:
+                row.overdue.append("baseline")
+        rows.append(row)
+    return select_rows(rows, sort=sort, group_id=group_id, only_overdue=only_overdue)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the overview counts for one participation, kept until the cohort changes."""
+
+    steps: tuple[tuple[int, int], ...]  # (step, entries at it)
+    highest: int | None
+    results: tuple[str, ...]
+    latest: date | None
+    attendance: tuple[tuple[str, tuple[int, int]], ...]
+    has_baseline: bool
+    silent: bool
+
+
+def _tallies(
+    session: Session, cohort: Cohort, participations: list[Participation], today: date
+) -> dict[int, Tally]:
     ids = [p.id for p in participations]
     # Counted in the database: per organisation, step and set of expected results, how many
     # entries and the latest date. A national cohort has thousands of entries; the rows
@@ -110,43 +163,28 @@ def overview(
     for row in entry_rows:
         by_participation.setdefault(row[0], []).append(row)
     sets: dict[str | None, list[str]] = {}
-
-    rows = []
+    tallies = {}
     for p in participations:
-        entries = by_participation.get(p.id, [])
         steps = dict.fromkeys((1, 2, 3, 4), 0)
         named: set[str] = set()
         latest = None
-        for _p, step, text, count, last in entries:
+        for _p, step, text, count, last in by_participation.get(p.id, []):
             steps[step] = steps.get(step, 0) + count
             if text not in sets:
                 sets[text] = json.loads(text) if text else []
             named.update(sets[text] or [])
             latest = last if latest is None or last > latest else latest
-        results = [r for r in EXPECTED_RESULTS if r in named]
         meeting_day = last_meeting.get(p.group_id) if p.group_id else None
-        silent = meeting_day is not None and (latest is None or latest < meeting_day)
-        row = OverviewRow(
-            participation=p,
-            organisation=p.organisation,
-            group=p.group,
-            steps=steps,
+        tallies[p.id] = Tally(
+            steps=tuple(steps.items()),
             highest=max((s for s, n in steps.items() if n), default=None),
-            results=results,
+            results=tuple(r for r in EXPECTED_RESULTS if r in named),
             latest=latest,
-            attendance=attendance_counts(p, invited[p.id], counted),
+            attendance=tuple(attendance_counts(p, invited[p.id], counted).items()),
             has_baseline=p.id in baselines,
-            silent=silent,
+            silent=meeting_day is not None and (latest is None or latest < meeting_day),
         )
-        if cohort.is_history:
-            pass  # recorded afterwards: nothing in it can be late any more
-        else:
-            if silent:
-                row.overdue.append("silent")
-            if not row.has_baseline:
-                row.overdue.append("baseline")
-        rows.append(row)
-    return select_rows(rows, sort=sort, group_id=group_id, only_overdue=only_overdue)
+    return tallies
 
 
 def select_rows(

@@ -2,7 +2,6 @@
 participant's Plus – Minus – Intressant."""
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload
 
 from modell.auth.models import User
-from modell.cohorts.models import Participation
-from modell.core import audit
+from modell.cohorts.models import Group, Participation
+from modell.core import audit, revisions
+from modell.core.access import Scope
 from modell.core.errors import RuleViolation
 from modell.core.files import FileStore, store_file
 from modell.meetings.invitations import counted_for, is_for
@@ -159,28 +159,57 @@ def attendance_counts(
     return {f: (came.get(f, 0), invited) for f in CORE_FUNCTIONS}
 
 
-def attendance_summary(
-    session: Session,
-    cohort_id: int,
-    meetings: list[Meeting],
-    shown: Callable[[Participation], bool] = lambda p: True,
-) -> list[tuple[str, str, dict]]:
-    """For the cohort: per organisation in a group (those `shown`) and function, in how many
-    of the held meetings it was invited to that function took part: (organisation, role,
-    {function: (came, held)})."""
-    held = [m for m in meetings if m.status == "held"]
-    counted = attendance_counted(session, cohort_id)
-    participations = session.scalars(
-        sa.select(Participation)
-        .where(Participation.cohort_id == cohort_id, Participation.group_id.is_not(None))
-        .options(joinedload(Participation.organisation), joinedload(Participation.group))
-    ).all()
-    shown_here = [p for p in participations if shown(p)]
-    invited = counted_for(shown_here, held)
-    return [
-        (p.organisation.name, p.role, attendance_counts(p, invited[p.id], counted))
-        for p in _in_table_order(shown_here)
-    ]
+@dataclass(frozen=True)
+class SummaryRow:
+    """An organisation of the cohort's groups: in how many of the held meetings it was
+    invited to each core function took part, {function: (came, held)}. Seen by whoever may
+    see its group."""
+
+    organisation: str
+    role: str
+    counts: dict[str, tuple[int, int]]
+    scope: Scope
+
+    def access_scope(self) -> Scope:
+        return self.scope
+
+
+def attendance_summary(session: Session, cohort_id: int) -> tuple[SummaryRow, ...]:
+    """The cohort's attendance by function, a row per organisation in a group, in table
+    order; kept until the cohort changes (core.revisions). A reader is shown the rows
+    core.access.may_view lets them see."""
+
+    def work_out() -> tuple[SummaryRow, ...]:
+        held = (
+            session.connection()
+            .execute(
+                sa.select(Meeting.group_id).where(
+                    Meeting.cohort_id == cohort_id, Meeting.status == "held"
+                )
+            )
+            .all()
+        )
+        counted = attendance_counted(session, cohort_id)
+        participations = session.scalars(
+            sa.select(Participation)
+            .where(Participation.cohort_id == cohort_id, Participation.group_id.is_not(None))
+            .options(
+                joinedload(Participation.organisation),
+                joinedload(Participation.group).selectinload(Group.participations),
+            )
+        ).all()
+        invited = counted_for(participations, held)
+        return tuple(
+            SummaryRow(
+                p.organisation.name,
+                p.role,
+                attendance_counts(p, invited[p.id], counted),
+                p.group.access_scope(),
+            )
+            for p in _in_table_order(participations)
+        )
+
+    return revisions.kept(session, cohort_id, "attendance summary", work_out)
 
 
 def save_documentation(

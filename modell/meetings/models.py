@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modell.cohorts.models import Cohort, Group, MeetingKind
+from modell.core import revisions
 from modell.core.access import Scope
 from modell.core.types import UTCDateTime, choice
 from modell.extensions import db
@@ -148,3 +149,10 @@ class CalendarFeed(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Which cohort a changed row belongs to, for its revision (core.revisions).
+revisions.follow(Meeting, ("cohort_id", "cohort"))
+for _model in (Invitation, MeetingDocument, PmiFeedback):
+    revisions.follow(_model, ("meeting_id", "meeting"))
+revisions.resolver("meeting", lambda ids: sa.select(Meeting.cohort_id).where(Meeting.id.in_(ids)))

@@ -32,7 +32,7 @@ from modell.core.web import (
     rescuable,
 )
 from modell.extensions import db
-from modell.meetings import after_meeting, bp, invitations, services, titles
+from modell.meetings import after_meeting, bp, invitations, listing, services, titles
 from modell.meetings.forms import (
     CancelForm,
     ChecklistForm,
@@ -90,33 +90,29 @@ def _search_words() -> str:
     return (request.args.get("sok") or "").strip()[:200]
 
 
-def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) -> dict:
-    """The calendar's two lists, coming and earlier, each a page of 25, filtered and
-    searched; what is due of the meetings shown (their checklists; those of all, when asked
-    for the late ones)."""
+def _calendar(cohort: Cohort, rows: list, *, organisation_id: int | None = None) -> dict:
+    """The calendar's two lists of `rows` (listing.CalendarRow), coming and earlier, each a
+    page of 25, filtered and searched; what is due of the meetings shown."""
     day = today()
     only_late = request.args.get("forsenat") == "1"
     search = _search_words()
-    every = {m.id: services.checklist(m, day) for m in meetings} if only_late else {}
+    every = listing.checklists(db.session, cohort, day)
     coming, earlier = services.calendar_order(
-        meetings,
+        rows,
         every,
         now=now(),
         organisation_id=organisation_id,
         only_late=only_late,
         search=search,
-        title=title_text,
     )
     coming, coming_page = page_of(coming, CALENDAR_PER_PAGE, "kommande")
     earlier, earlier_page = page_of(earlier, CALENDAR_PER_PAGE, "sida")
     return {
+        "meetings": rows,
         "coming": coming,
         "earlier": earlier,
         "pages": {"coming": coming_page, "earlier": earlier_page},
-        "dues": {
-            m.id: services.checklist_due(every.get(m.id) or services.checklist(m, day))
-            for m in coming + earlier
-        },
+        "dues": {m.id: services.checklist_due(every[m.id]) for m in coming + earlier},
         # Each item's name translated once, not once per meeting shown.
         "checklist_labels": Translated(services.CHECKLIST_LABELS),
         "today": day,
@@ -125,6 +121,7 @@ def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) ->
             "late": only_late,
             "search": search,
         },
+        "pmi": after_meeting.pmi_for(db.session, rows) if current_user.is_staff else {},
     }
 
 
@@ -133,30 +130,17 @@ def _calendar(meetings: list[Meeting], *, organisation_id: int | None = None) ->
 def cohort_calendar(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     require_view(cohort)
-    user = current_user._get_current_object()  # asked once for every meeting and group
+    user = current_user._get_current_object()  # asked once for every meeting and row
     mine = request.args.get("mina") == "1" and user.organisation_id is not None
-    # Staff see every meeting: unless they filter by organisation, no group's members are
-    # needed to decide which.
-    meetings = [
-        m
-        for m in services.meetings_of(
-            db.session,
-            cohort=cohort,
-            with_invitations=False,
-            with_members=mine or not user.is_staff,
-        )
-        if may_view(user, m)
-    ]
+    rows = [r for r in listing.calendar_rows(db.session, cohort) if may_view(user, r)]
     return render_template(
         "meetings/calendar.html",
         cohort=cohort,
         group=None,
-        meetings=meetings,
-        **_calendar(meetings, organisation_id=current_user.organisation_id if mine else None),
-        pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
-        summary=after_meeting.attendance_summary(
-            db.session, cohort.id, meetings, shown=lambda p: may_view(user, p.group)
-        ),
+        **_calendar(cohort, rows, organisation_id=user.organisation_id if mine else None),
+        summary=[
+            r for r in after_meeting.attendance_summary(db.session, cohort.id) if may_view(user, r)
+        ],
         **_labels(),
     )
 
@@ -167,21 +151,19 @@ def group_calendar(group_id: int):
     group = db.get_or_404(Group, group_id)
     require_view(group)
     meetings = services.meetings_of(db.session, group=group, with_invitations=False)
-    cohort_wide = services.meetings_of(
-        db.session, cohort=group.cohort, cohort_wide=True, with_invitations=False
-    )
+    rows = [
+        r for r in listing.calendar_rows(db.session, group.cohort) if r.group_id in (None, group.id)
+    ]
     held = [m for m in meetings if m.status != "cancelled"]
     return render_template(
         "meetings/calendar.html",
         cohort=group.cohort,
         group=group,
-        meetings=meetings + cohort_wide,
-        **_calendar(meetings + cohort_wide),
+        **_calendar(group.cohort, rows),
         attendance=after_meeting.attendance_by_function(
             held, group.participations, after_meeting.attended_functions(db.session, held)
         ),
         attendance_meetings=held,
-        pmi=after_meeting.pmi_for(db.session, meetings) if current_user.is_staff else {},
         **_labels(),
     )
 

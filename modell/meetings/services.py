@@ -4,7 +4,6 @@ Invitations and answers are in invitations.py; attendance, documentation and Plu
 Intressant in after_meeting.py; calendar entries and feeds in calendar.py."""
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -389,47 +388,35 @@ def update_checklist(
 
 
 def calendar_order(
-    meetings: list[Meeting],
+    rows: list,
     checklists: dict[int, list["ChecklistItem"]],
     *,
     now: datetime,
     organisation_id: int | None = None,
     only_late: bool = False,
     search: str | None = None,
-    title: Callable[[Meeting], str] | None = None,
-) -> tuple[list[Meeting], list[Meeting]]:
-    """(coming, earlier): the meetings still ahead (and those without a date) first, soonest
-    first; then those that have begun, latest first. Optionally only those of one
-    organisation (its group's, the cohort's, or hosted by it) and only those with a late
-    checklist item."""
+) -> tuple[list, list]:
+    """(coming, earlier) of the calendar's rows (listing.CalendarRow): the meetings still
+    ahead (and those without a date) first, soonest first; then those that have begun, latest
+    first. Optionally only those of one organisation (its group's, the cohort's, or hosted by
+    it), only those with a late checklist item, and only those whose title, group, host or
+    place hold every word searched for (case and accents folded the Swedish way)."""
     if organisation_id is not None:
-        meetings = [
-            m
-            for m in meetings
-            if m.host_organisation_id == organisation_id or organisation_id in organisation_ids(m)
+        rows = [
+            r
+            for r in rows
+            if r.host_organisation_id == organisation_id or organisation_id in r.organisation_ids
         ]
     if only_late:
-        meetings = [m for m in meetings if any(i.late for i in checklists.get(m.id, []))]
+        rows = [r for r in rows if any(i.late for i in checklists.get(r.id, []))]
     words = swedish_key(search or "").split()
     if words:
-        meetings = [m for m in meetings if all(w in _searchable(m, title) for w in words)]
-    coming = [m for m in meetings if m.starts_at is None or m.starts_at >= now]
-    earlier = [m for m in meetings if m.starts_at is not None and m.starts_at < now]
-    coming.sort(key=lambda m: (m.starts_at is None, m.starts_at or now, m.id))
-    earlier.sort(key=lambda m: (m.starts_at, m.id), reverse=True)
+        rows = [r for r in rows if all(w in r.searchable for w in words)]
+    coming = [r for r in rows if r.starts_at is None or r.starts_at >= now]
+    earlier = [r for r in rows if r.starts_at is not None and r.starts_at < now]
+    coming.sort(key=lambda r: (r.starts_at is None, r.starts_at or now, r.id))
+    earlier.sort(key=lambda r: (r.starts_at, r.id), reverse=True)
     return coming, earlier
-
-
-def _searchable(meeting: Meeting, title: Callable[[Meeting], str] | None) -> str:
-    """What a search in the calendar looks in: the title (as the reader sees it), the group,
-    the host and the place, case and accents folded the Swedish way."""
-    parts = [
-        title(meeting) if title else meeting.title,
-        meeting.group.name if meeting.group else "",
-        meeting.host.name if meeting.host else "SKR",
-        meeting.location or "",
-    ]
-    return swedish_key(" ".join(parts))
 
 
 @dataclass

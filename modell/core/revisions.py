@@ -1,0 +1,183 @@
+"""A cohort's revision: a number in the database that changes with every change inside the
+cohort, in the transaction that makes the change (a fresh random number, so that no two
+databases, say those of two test runs, ever share a cohort id and revision). What a page computes from a national
+cohort's thousands of rows (attendance counted over its invitations, the steps of its log
+entries, its calendar) is kept under (cohort, revision) and used until the number changes:
+every web worker and host reads the number from the shared database, so none shows what
+another has since changed.
+
+The rule is kept in one place, the session's flush: every row written or deleted that
+belongs to a cohort (directly, through a meeting, a participation, a work, an indicator, an
+organisation taking part, or the programme template whose meeting kinds name its meetings)
+marks that cohort, and the commit renews the marked cohorts' numbers, in id order so that two
+transactions never wait for each other crosswise. A statement that bypasses the ORM (an
+UPDATE of many rows) calls `touch` itself.
+"""
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+MARKED = "modell_cohorts_changed"
+
+# How a changed row finds its cohorts: (attribute, what it names), per model; filled by
+# `follow` from the models' modules, so this module imports none of them.
+_FOLLOWED: dict[type, tuple[tuple[str, str], ...]] = {}
+# What each kind of id resolves to, as SQL giving cohort ids (None: the id is a cohort's).
+_RESOLVE: dict[str, Callable[[list[int]], sa.Select] | None] = {"cohort": None}
+
+
+def follow(model: type, *links: tuple[str, str]) -> None:
+    """Declare the model's rows part of the cohorts its `links` lead to, e.g.
+    follow(Invitation, ("meeting_id", "meeting"))."""
+    _FOLLOWED[model] = links
+
+
+def resolver(kind: str, select: Callable[[list[int]], sa.Select]) -> None:
+    """How ids of `kind` lead to cohort ids: a function of the ids giving a SELECT."""
+    _RESOLVE[kind] = select
+
+
+def _values(obj, attribute: str) -> set[int]:
+    """The attribute's value now and, if it changed, before: a row moved from one cohort's
+    group to another's marks both."""
+    state = sa.inspect(obj)
+    values = {getattr(obj, attribute, None)}
+    if attribute in state.attrs:
+        values.update(state.attrs[attribute].history.deleted or ())
+    return {v for v in values if v is not None}
+
+
+def cohorts_of(session: Session, objects: Iterable) -> set[int]:
+    """The cohorts the objects belong to, asked of the database where the link is indirect
+    (a log entry's work's participation's cohort)."""
+    wanted: dict[str, set[int]] = {}
+    for obj in objects:
+        for cls in type(obj).__mro__:
+            links = _FOLLOWED.get(cls)
+            if links is not None:
+                for attribute, kind in links:
+                    wanted.setdefault(kind, set()).update(_values(obj, attribute))
+                break
+    found = set(wanted.pop("cohort", ()))
+    for kind, ids in wanted.items():
+        if ids:
+            found.update(session.connection().execute(_RESOLVE[kind](sorted(ids))).scalars())
+    return found
+
+
+def touch(session: Session, cohort_ids: Iterable[int]) -> None:
+    """Mark cohorts changed by a statement the flush does not see; renewed at commit."""
+    session.info.setdefault(MARKED, set()).update(i for i in cohort_ids if i is not None)
+
+
+def _after_flush(session: Session, _context) -> None:
+    changed = [
+        obj
+        for obj in (*session.new, *session.deleted, *session.dirty)
+        if type(obj) in _FOLLOWED or any(c in _FOLLOWED for c in type(obj).__mro__)
+    ]
+    changed = [
+        o for o in changed if o in session.new or o in session.deleted or session.is_modified(o)
+    ]
+    if changed:
+        touch(session, cohorts_of(session, changed))
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # what is still pending is marked before the numbers move
+    marked = session.info.pop(MARKED, None)
+    if not marked:
+        return
+    from modell.cohorts.models import Cohort
+
+    table = Cohort.__table__
+    for cohort_id in sorted(marked):
+        session.connection().execute(
+            sa.update(table).where(table.c.id == cohort_id).values(revision=new_revision())
+        )
+
+
+def new_revision() -> int:
+    """Never 0: 0 is a cohort written before revisions were kept, or by a bulk load that
+    did not touch it; its results are computed every time."""
+    return secrets.randbits(62) | 1
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(MARKED, None)
+    session.info.pop(READ, None)
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(READ, None)  # the numbers this transaction renewed are read anew
+
+
+def install(session_class) -> None:
+    """Track changes on every session of the app (called once from create_app)."""
+    if event.contains(session_class, "after_flush", _after_flush):
+        return
+    event.listen(session_class, "after_flush", _after_flush)
+    event.listen(session_class, "before_commit", _before_commit)
+    event.listen(session_class, "after_commit", _after_commit)
+    event.listen(session_class, "after_rollback", _forget)
+    event.listen(session_class, "after_soft_rollback", _forget)
+
+
+READ = "modell_revisions_read"
+
+
+def revision_of(session: Session, cohort_id: int) -> int | None:
+    """The cohort's number as the database had it when first asked in this transaction (not
+    as a loaded object remembers it): whatever is read after it is at least as new."""
+    read = session.info.setdefault(READ, {})
+    if cohort_id not in read:
+        from modell.cohorts.models import Cohort
+
+        table = Cohort.__table__
+        read[cohort_id] = session.connection().scalar(
+            sa.select(table.c.revision).where(table.c.id == cohort_id)
+        )
+    return read[cohort_id]
+
+
+# --- what is kept ------------------------------------------------------------------------
+
+KEPT_ENTRIES = 256  # a few kinds of result for each of the cohorts people are looking at
+_kept: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def kept(
+    session: Session, cohort_id: int, name: str, compute: Callable[[], object], *key: Hashable
+):
+    """compute(), or what it gave before for this cohort at its present revision (and the
+    same `key`: the language, the day). The result must be plain data, never a loaded
+    object, and must not be changed by its reader. Within a transaction that has changed
+    something, always computed: the number changes only at commit."""
+    if session.new or session.dirty or session.deleted or session.info.get(MARKED):
+        return compute()
+    revision = revision_of(session, cohort_id)
+    if not revision:
+        return compute()
+    cache_key = (name, cohort_id, revision, *key)
+    with _lock:
+        if cache_key in _kept:
+            _kept.move_to_end(cache_key)
+            return _kept[cache_key]
+    value = compute()
+    with _lock:
+        _kept[cache_key] = value
+        while len(_kept) > KEPT_ENTRIES:
+            _kept.popitem(last=False)
+    return value
+
+
+def forget_all() -> None:
+    with _lock:
+        _kept.clear()
