@@ -18,9 +18,9 @@ from modell.core.timeutil import to_local
 from modell.demo import COHORT_NAME
 from modell.extensions import db
 from modell.meetings import after_meeting, invitations, listing, services
-from modell.meetings.models import Meeting
+from modell.meetings.models import Invitation, Meeting
 from modell.organisations.models import Organisation, Person
-from tests.conftest import DEMO, login, post_form
+from tests.conftest import DEMO, csrf_from, login, post_form
 
 START = datetime(2019, 1, 20, 9, tzinfo=UTC)
 
@@ -757,3 +757,38 @@ def test_a_page_of_several_forms_repeats_no_id(app):
     assert html.count('name="csrf_token"') >= 4
     ids = Counter(re.findall(r'\sid="([^"]+)"', html))
     assert not [i for i, n in ids.items() if n > 1]
+
+
+def test_an_invitation_is_answered_until_the_meeting_has_ended(app):
+    """After the meeting there is nothing to answer: the service refuses a late answer (no
+    special needs given after they were erased), and the page shows the answer without the
+    form."""
+    with app.app_context():
+        cohort = start_demo()
+        meeting = group_meeting(cohort, "Botkyrka")
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
+        db.session.flush()
+        person = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
+        invitation = invitations.invitation_of(meeting, person.person_id)
+        answer = dict(response="yes", diet="Vegetarisk", needs_hearing_loop=False, other_needs=None)
+        invitations.respond(db.session, invitation, **answer, now=START, user_id=None)
+        ended = meeting.ends_at
+        with pytest.raises(RuleViolation):
+            invitations.respond(db.session, invitation, **answer, now=ended, user_id=None)
+        db.session.commit()
+        meeting_id, invitation_id = meeting.id, invitation.id
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    app.config["CLOCK"] = lambda: ended - timedelta(minutes=1)
+    page = client.get(f"/moten/{meeting_id}").get_data(True)
+    assert f"/moten/{meeting_id}/svar" in page and "Du har svarat: ja." in page
+    app.config["CLOCK"] = lambda: ended
+    page = client.get(f"/moten/{meeting_id}").get_data(True)
+    assert f"/moten/{meeting_id}/svar" not in page and "Du har svarat: ja." in page
+    assert "Träffen är över: det finns inget att svara på längre." in page
+    refused = client.post(
+        f"/moten/{meeting_id}/svar", data={"response": "no", "csrf_token": csrf_from(page)}
+    )
+    assert refused.status_code in (302, 400, 409)
+    with app.app_context():
+        assert db.session.get(Invitation, invitation_id).response == "yes"

@@ -12,7 +12,7 @@ from modell.extensions import db
 from modell.improvements.models import Baseline
 from modell.meetings import after_meeting, invitations
 from modell.organisations.models import Organisation, Person
-from tests.conftest import DEMO, login
+from tests.conftest import DEMO, login, post_form
 from tests.test_meetings import START, group_meeting, start_demo
 
 # Bookkeeping of the reminders: no page kept under a revision reads it, and the scheduler
@@ -170,3 +170,109 @@ def test_kept_pages_show_a_change_made_by_another_worker(app):
     assert client.get(overview).get_data(True).count("Inget utgångsläge") == (
         first.count("Inget utgångsläge") - 1
     )
+
+
+def test_the_indicators_compared_show_a_value_saved_after_the_first_look(app):
+    """The chart and table of a shared indicator are kept; a value saved afterwards (and an
+    organisation renamed) is on the next look, in each language."""
+    from modell.improvements import indicators as rules
+
+    with app.app_context():
+        cohort = start_demo()
+        group = next(g for g in cohort.groups if "Botkyrka" in g.name)
+        shared = rules.create_shared(
+            db.session, group, rules.IndicatorData("Andel"), now=START, user_id=None
+        )
+        botkyrka = next(
+            p.organisation for p in group.participations if p.organisation.name == "Botkyrka"
+        )
+        own = rules.own_for_shared(db.session, shared, botkyrka, now=START, user_id=None)
+        rules.save_value(
+            db.session, own, period="2019", women=1.0, men=2.0, total=3.0, now=START, user_id=None
+        )
+        db.session.commit()
+        url = f"/arbete/grupp/{group.id}/indikatorer?indikator={shared.id}"
+        own_id, botkyrka_id = own.id, botkyrka.id
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    first = client.get(url).get_data(True)
+    assert "<td>2019</td>" in first and "<td>2020</td>" not in first
+    assert client.get(url).get_data(True) == first  # kept, and the same
+    with app.app_context():
+        from modell.improvements.models import Indicator
+
+        rules.save_value(
+            db.session, db.session.get(Indicator, own_id), period="2020", women=4.5, men=2.0,
+            total=6.5, now=START, user_id=None,
+        )  # fmt: skip
+        db.session.get(Organisation, botkyrka_id).name = "Botkyrka kommun"
+        db.session.commit()
+    then = client.get(url).get_data(True)
+    assert "<td>2020</td>" in then and "4,5" in then and "Botkyrka kommun" in then
+    post_form(client, "/konto/sprak", {"lang": "en", "next": url}, page_url=url)
+    english = client.get(url).get_data(True)
+    assert "4.5" in english and "4,5" not in english
+
+
+def test_the_improvement_work_page_shows_an_entry_written_after_the_first_look(app):
+    """The page's body is kept; an entry written afterwards is on the next look, on every
+    page of the log the reader asks for."""
+    from datetime import date
+
+    from modell.improvements import services
+    from tests.test_improvements import LATER, a_work, participation
+
+    with app.app_context():
+        botkyrka = participation(start_demo(), "Botkyrka")
+        work = a_work(botkyrka)
+        for day in range(1, 13):
+            services.save_entry(
+                db.session, work, services.EntryData(date(2019, 5, day), f"Steg {day}", 1),
+                now=LATER, user_id=None,
+            )  # fmt: skip
+        db.session.commit()
+        url, work_id = f"/arbete/{botkyrka.id}", work.id
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    first = client.get(url).get_data(True)
+    second_page = client.get(f"{url}?logg{work_id}=2").get_data(True)
+    assert "Steg 12" in first and "Steg 1<" not in first and "Steg 1<" in second_page
+    assert "Steg 3<" not in second_page
+    assert "Nytt grepp" not in first
+    with app.app_context():
+        from modell.improvements.models import ImprovementWork
+
+        services.save_entry(
+            db.session, db.session.get(ImprovementWork, work_id),
+            services.EntryData(date(2019, 5, 30), "Nytt grepp", 3), now=LATER, user_id=None,
+        )  # fmt: skip
+        db.session.commit()
+    then = client.get(url).get_data(True)
+    assert "Nytt grepp" in then and "Steg 12" in then
+    # The second page moved on by one: its first row is what was the first page's last.
+    assert "Steg 3<" in client.get(f"{url}?logg{work_id}=2").get_data(True)
+
+
+def test_what_a_worker_keeps_is_bounded_and_the_least_recently_used_goes_first(app, monkeypatch):
+    monkeypatch.setattr(revisions, "KEPT_BYTES", 20_000)
+    monkeypatch.setattr(revisions, "_kept", revisions.OrderedDict())
+    monkeypatch.setattr(revisions, "_weights", 0)
+    computed = []
+
+    def text(n):
+        computed.append(n)
+        return "x" * 1000 + str(n)
+
+    with app.app_context():
+        cohort_id = start_demo().id
+        db.session.commit()
+        for n in range(40):
+            value = revisions.kept(db.session, cohort_id, "probe", lambda n=n: text(n), n)
+            assert value == "x" * 1000 + str(n)
+        assert revisions._weights <= 20_000 and len(revisions._kept) < 40
+        revisions.kept(db.session, cohort_id, "probe", lambda: text(39), 39)  # the newest: kept
+        revisions.kept(db.session, cohort_id, "probe", lambda: text(0), 0)  # the oldest: gone
+        assert computed[-1] == 0 and computed.count(39) == 1
+        # Too large to keep at all: computed each time, nothing pushed out for it.
+        big = revisions.kept(db.session, cohort_id, "probe", lambda: "y" * 10_000, "big")
+        assert len(big) == 10_000 and all(key[-1] != "big" for key in revisions._kept)

@@ -134,7 +134,9 @@ READ = "modell_revisions_read"
 
 def revision_of(session: Session, cohort_id: int) -> int | None:
     """The cohort's number as the database had it when first asked in this transaction (not
-    as a loaded object remembers it): whatever is read after it is at least as new."""
+    as a loaded object remembers it): whatever is read after it is at least as new. A view
+    whose results are kept asks first, before it reads anything of the cohort, so that
+    nothing older than the number is ever kept under it."""
     read = session.info.setdefault(READ, {})
     if cohort_id not in read:
         from modell.cohorts.models import Cohort
@@ -148,18 +150,39 @@ def revision_of(session: Session, cohort_id: int) -> int | None:
 
 # --- what is kept ------------------------------------------------------------------------
 
-KEPT_ENTRIES = 256  # a few kinds of result for each of the cohorts people are looking at
-_kept: OrderedDict = OrderedDict()
+# What a worker keeps, at most, by the estimate of `_weight`: a national cohort's calendar is
+# some 200 kB, a page's written part 10–50 kB; the least recently used goes first.
+KEPT_BYTES = 8 * 1024 * 1024
+_kept: OrderedDict = OrderedDict()  # key: (value, weight)
+_weights = 0
 _lock = threading.Lock()
+
+
+def _weight(value, depth: int = 0) -> int:
+    """About how many bytes the value holds: text by its length, containers and dataclasses
+    by what they hold (a few levels down), anything else a small constant."""
+    if isinstance(value, str | bytes):
+        return 50 + len(value)
+    if depth > 4:
+        return 64
+    if isinstance(value, dict):
+        return 64 + sum(_weight(k, depth + 1) + _weight(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return 56 + sum(_weight(v, depth + 1) for v in value)
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields:
+        return 64 + sum(_weight(getattr(value, f), depth + 1) for f in fields)
+    return 32
 
 
 def kept(
     session: Session, cohort_id: int, name: str, compute: Callable[[], object], *key: Hashable
 ):
     """compute(), or what it gave before for this cohort at its present revision (and the
-    same `key`: the language, the day). The result must be plain data, never a loaded
-    object, and must not be changed by its reader. Within a transaction that has changed
-    something, always computed: the number changes only at commit."""
+    same `key`: the language, the day). The result must be plain data or markup, never a
+    loaded object, and must not be changed by its reader. Within a transaction that has
+    changed something, always computed: the number changes only at commit."""
+    global _weights
     if session.new or session.dirty or session.deleted or session.info.get(MARKED):
         return compute()
     revision = revision_of(session, cohort_id)
@@ -167,17 +190,19 @@ def kept(
         return compute()
     cache_key = (name, cohort_id, revision, *key)
     with _lock:
-        if cache_key in _kept:
+        found = _kept.get(cache_key)
+        if found is not None:
             _kept.move_to_end(cache_key)
-            return _kept[cache_key]
+            return found[0]
     value = compute()
+    weight = _weight(value)
+    if weight > KEPT_BYTES // 4:
+        return value  # too large to keep
     with _lock:
-        _kept[cache_key] = value
-        while len(_kept) > KEPT_ENTRIES:
-            _kept.popitem(last=False)
+        if cache_key not in _kept:
+            _kept[cache_key] = (value, weight)
+            _weights += weight
+        while _weights > KEPT_BYTES:
+            _old, (_value, old_weight) = _kept.popitem(last=False)
+            _weights -= old_weight
     return value
-
-
-def forget_all() -> None:
-    with _lock:
-        _kept.clear()

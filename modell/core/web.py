@@ -28,7 +28,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from modell.core import dates
 from modell.core.errors import RuleViolation
-from modell.core.fields import render_field
+from modell.core.fields import fields_in_error, render_field
 from modell.core.text import has_control_characters
 from modell.extensions import db
 
@@ -293,6 +293,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["refused"] = _refused
     app.jinja_env.globals["render_field"] = render_field
+    app.jinja_env.globals["fields_in_error"] = fields_in_error
     app.jinja_env.filters["datetime"] = dates.instant
     app.jinja_env.filters["date"] = dates.day
     app.jinja_env.filters["weekday"] = dates.weekday

@@ -7,6 +7,7 @@ from flask import Response, abort, render_template, request
 from flask_login import login_required
 
 from modell.cohorts.models import Cohort
+from modell.core import revisions
 from modell.core.access import require_staff
 from modell.core.clock import today
 from modell.core.timeutil import in_range
@@ -17,6 +18,7 @@ from modell.improvements.routes import _labels
 
 
 def _cohort(cohort_id: int) -> Cohort:
+    revisions.revision_of(db.session, cohort_id)  # before anything kept is read
     cohort = db.get_or_404(Cohort, cohort_id)
     require_staff()
     return cohort

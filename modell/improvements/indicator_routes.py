@@ -4,12 +4,14 @@ with a preview; the group's shared indicators side by side. Thin: parse, ask, ca
 import base64
 import binascii
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from modell.cohorts.models import Group, Participation
-from modell.core import dates
+from modell.core import dates, revisions
 from modell.core.access import may_change, require_change, require_view
 from modell.core.clock import now
 from modell.core.errors import RuleViolation
@@ -203,6 +205,10 @@ def import_values(participation_id: int, indicator_id: int):
 @bp.route("/grupp/<int:group_id>/indikatorer", methods=["GET", "POST"])
 @login_required
 def benchmarking(group_id: int):
+    # The cohort's revision before anything kept is read.
+    revisions.revision_of(
+        db.session, db.session.scalar(sa.select(Group.cohort_id).where(Group.id == group_id)) or 0
+    )
     group = services.load_group(db.session, group_id)
     if group is None:
         abort(404)
@@ -236,29 +242,52 @@ def benchmarking(group_id: int):
     )
     organisations = [p.organisation for p in members]
     every_period = request.args.get("alla") == "1"
-    values, period_count = rules.latest_periods(
-        rules.benchmark(db.session, chosen, organisations) if chosen else {},
-        None if every_period else rules.PERIODS_SHOWN,
-    )
-    chart = None
-    if chosen:
+
+    def compared() -> tuple[int, Markup]:
+        """The chart and the table of the chosen indicator, written once per revision of
+        the cohort (core.revisions): the group's values over the years change seldom."""
+        values, period_count = rules.latest_periods(
+            rules.benchmark(db.session, chosen, organisations),
+            None if every_period else rules.PERIODS_SHOWN,
+        )
         women, men = rules.POPULATION_LABELS[chosen.population]
         lines = []
         for org in organisations:
             lines.append((f"{org.name}: {women}", {v.period: v.women for v in values[org.id]}))
             lines.append((f"{org.name}: {men}", {v.period: v.men for v in values[org.id]}))
-        chart = rules.chart(lines, _number)
+        html = render_template(
+            "improvements/_compared.html",
+            chosen=chosen,
+            organisations=organisations,
+            values=values,
+            chart=rules.chart(lines, _number),
+            gaps={v.id: rules.gap(v) for vs in values.values() for v in vs},
+            labels=(women, men),
+            number=_number,
+        )
+        return period_count, Markup(html)  # nosec B704 # an autoescaped template
+
+    period_count, compared_html = (
+        revisions.kept(
+            db.session,
+            group.cohort_id,
+            "indicators compared",
+            compared,
+            group.id,
+            chosen.id,
+            every_period,
+            dates.language(),
+        )
+        if chosen
+        else (0, Markup(""))
+    )
     own = next((p for p in members if p.organisation_id == current_user.organisation_id), None)
     return render_template(
         "improvements/benchmarking.html",
         group=group,
         shared_list=shared_list,
         chosen=chosen,
-        organisations=organisations,
-        values=values,
-        chart=chart,
-        gaps={v.id: rules.gap(v) for vs in values.values() for v in vs},
-        labels=rules.POPULATION_LABELS[chosen.population] if chosen else None,
+        compared=compared_html,
         every_period=every_period,
         period_count=period_count,
         periods_shown=rules.PERIODS_SHOWN,

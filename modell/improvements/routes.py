@@ -1,12 +1,16 @@
 """Pages of the improvement work. Thin: parse, ask access, call a service, render."""
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from modell.cohorts.models import Group, Participation
+from modell.core import revisions
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
+from modell.core.dates import language
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.files import current_store
 from modell.core.forms import ButtonForm, add_error, options
@@ -99,28 +103,59 @@ def index():
 @bp.route("/<int:participation_id>")
 @login_required
 def workspace(participation_id: int):
+    # The cohort's revision before anything kept is read (core.revisions).
+    revisions.revision_of(
+        db.session,
+        db.session.scalar(
+            sa.select(Participation.cohort_id).where(Participation.id == participation_id)
+        )
+        or 0,
+    )
     participation = _workspace(participation_id)
-    works = services.works_of(db.session, participation)
-    meeting_days = pace.benchmarking_dates(db.session, participation.group)
-    indicators = services.indicators_of(db.session, participation.organisation_id)
-    # Each piece of work's log, newest first, a page at a time (a year's log is long).
-    logs = {w.id: page_of(w.entries[::-1], LOG_PER_PAGE, f"logg{w.id}") for w in works}
+    editable = may_change(current_user, Workspace(participation))
+
+    def body() -> Markup:
+        """All but the frame, written once per revision of the cohort: an organisation's
+        year of log entries is read far more often than it is written."""
+        works = services.works_of(db.session, participation)
+        meeting_days = pace.benchmarking_dates(db.session, participation.group)
+        # Each piece of work's log, newest first, a page at a time (a year's log is long).
+        logs = {w.id: page_of(w.entries[::-1], LOG_PER_PAGE, f"logg{w.id}") for w in works}
+        html = render_template(
+            "improvements/_workspace.html",
+            participation=participation,
+            editable=editable,
+            baseline=services.baseline_of(db.session, participation),
+            works=works,
+            logs=logs,
+            intervals={
+                e.id: pace.interval_label(e.entry_date, meeting_days)
+                for shown, _where in logs.values()
+                for e in shown
+            },
+            results=services.expected_results_of(works),
+            highest=services.highest_step(works),
+            indicators=services.indicators_of(db.session, participation.organisation_id),
+            **_labels(),
+        )
+        return Markup(html)  # nosec B704 # an autoescaped template
+
+    # The pages of the logs (and the pagers' links) follow the address's arguments.
+    asked = tuple(sorted(request.args.items(multi=True)))[:20]
     return render_template(
         "improvements/workspace.html",
         participation=participation,
-        editable=may_change(current_user, Workspace(participation)),
-        baseline=services.baseline_of(db.session, participation),
-        works=works,
-        logs=logs,
-        intervals={
-            e.id: pace.interval_label(e.entry_date, meeting_days)
-            for shown, _where in logs.values()
-            for e in shown
-        },
-        results=services.expected_results_of(works),
-        highest=services.highest_step(works),
-        indicators=indicators,
-        **_labels(),
+        body=revisions.kept(
+            db.session,
+            participation.cohort_id,
+            "workspace",
+            body,
+            participation.id,
+            editable,
+            language(),
+            today(),
+            asked,
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from modell.auth.models import User
 from modell.cohorts.models import Cohort, Participation
@@ -24,7 +24,7 @@ from modell.meetings.models import (
     Meeting,
 )
 from modell.meetings.titles import title_text
-from modell.organisations.models import Person
+from modell.organisations.models import Organisation, Person
 
 # --- invitations ------------------------------------------------------------------------------
 
@@ -82,17 +82,39 @@ def is_for():
     )
 
 
-def invitees(session: Session, meeting: Meeting) -> list[Person]:
-    """Every active person of the meeting's organisations (and an audience, if the meeting
-    kind has one, like the strategists' preparatory meeting)."""
-    stmt = sa.select(Person).where(
+def _invitees(meeting: Meeting) -> list:
+    """Who a meeting invites: every active person of its organisations (of the audience, if
+    the meeting kind has one, like the strategists' preparatory meeting)."""
+    criteria = [
         Person.organisation_id.in_(organisation_ids(meeting)),
         Person.active.is_(True),
         Person.email.is_not(None),
-    )
+    ]
     if meeting.kind.audience:
-        stmt = stmt.where(Person.function == meeting.kind.audience)
-    return list(session.scalars(stmt.order_by(Person.organisation_id, swedish(Person.name))))
+        criteria.append(Person.function == meeting.kind.audience)
+    return criteria
+
+
+def invitees(session: Session, meeting: Meeting) -> list[Person]:
+    return list(
+        session.scalars(
+            sa.select(Person)
+            .where(*_invitees(meeting))
+            .order_by(Person.organisation_id, swedish(Person.name))
+        )
+    )
+
+
+def invitee_names(session: Session, meeting: Meeting) -> list[tuple[int, str]]:
+    """(person id, "Name (Organisation)") of the invitees, in the same order: a host picks
+    the note taker among them."""
+    rows = session.execute(
+        sa.select(Person.id, Person.name, Organisation.name)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .where(*_invitees(meeting))
+        .order_by(Person.organisation_id, swedish(Person.name))
+    )
+    return [(person_id, f"{name} ({organisation})") for person_id, name, organisation in rows]
 
 
 def project_lead_emails(session: Session, cohort: Cohort) -> list[str]:
@@ -268,12 +290,17 @@ def invitation_for_token(session: Session, token: str, secret_key: str) -> Invit
     return session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
 
 
-def answer_link_open(invitation: Invitation, now: datetime) -> bool:
-    """An answer link works until its meeting has ended; afterwards there is nothing to
-    answer, and a link found in an old mail must not keep opening a page."""
-    meeting = invitation.meeting
+def answers_open(meeting: Meeting, now: datetime) -> bool:
+    """An invitation is answered until its meeting has ended; afterwards there is nothing to
+    answer (and special needs given then would outlive the erasure after the meeting)."""
     end = meeting.ends_at or meeting.starts_at
     return end is None or now < end
+
+
+def answer_link_open(invitation: Invitation, now: datetime) -> bool:
+    """An answer link works while its meeting can be answered: a link found in an old mail
+    must not keep opening a page."""
+    return answers_open(invitation.meeting, now)
 
 
 # Special needs (diet, hearing loop, others) are sensitive personal data, kept only for the
@@ -314,6 +341,27 @@ def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
     return next((i for i in meeting.invitations if i.person_id == person_id), None)
 
 
+def own_invitation(session: Session, meeting: Meeting, person_id: int | None) -> Invitation | None:
+    """The person's invitation to the meeting, read alone (not among all the invited)."""
+    if person_id is None:
+        return None
+    return session.scalar(
+        sa.select(Invitation).where(
+            Invitation.meeting_id == meeting.id, Invitation.person_id == person_id
+        )
+    )
+
+
+def invited(session: Session, meeting: Meeting) -> list[Invitation]:
+    """Everyone invited to the meeting with their organisations, by organisation and name."""
+    found = session.scalars(
+        sa.select(Invitation)
+        .where(Invitation.meeting_id == meeting.id)
+        .options(joinedload(Invitation.person).joinedload(Person.organisation))
+    ).all()
+    return sorted(found, key=lambda i: (i.person.organisation.name, i.person.name))
+
+
 def respond(
     session: Session,
     invitation: Invitation,
@@ -329,6 +377,8 @@ def respond(
         raise RuleViolation(_l("Answer yes or no."), field="response")
     if invitation.meeting.status == "cancelled":
         raise RuleViolation(_l("The meeting is cancelled."))
+    if not answers_open(invitation.meeting, now):
+        raise RuleViolation(_l("The meeting has ended: there is nothing to answer any more."))
     invitation.response = response
     invitation.responded_at = now
     invitation.diet = (diet or "").strip() or None

@@ -1,5 +1,6 @@
 """Meeting pages. Thin: parse, ask access, call a service, render."""
 
+import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -15,10 +16,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from modell.cohorts.models import PARTICIPATION_ROLE_LABELS, Cohort, Group
+from modell.core import revisions
 from modell.core.access import may_change, may_view, require_change, require_staff, require_view
 from modell.core.clock import now, today
+from modell.core.dates import language
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.files import current_store
 from modell.core.forms import add_error, options
@@ -50,8 +54,8 @@ from modell.organisations.services import organisation_label
 STATUS_LABELS = {"planned": _l("Planned"), "cancelled": _l("Cancelled"), "held": _l("Held")}
 
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = services.load_meeting(db.session, meeting_id)
+def _meeting_or_404(meeting_id: int, *, with_invitations: bool = True) -> Meeting:
+    meeting = services.load_meeting(db.session, meeting_id, with_invitations=with_invitations)
     if meeting is None:
         abort(404)
     return meeting
@@ -125,9 +129,14 @@ def _calendar(cohort: Cohort, rows: list, *, organisation_id: int | None = None)
     }
 
 
+def _cohort_of_group(group_id: int) -> int:
+    return db.session.scalar(sa.select(Group.cohort_id).where(Group.id == group_id)) or 0
+
+
 @bp.route("/omgang/<int:cohort_id>")
 @login_required
 def cohort_calendar(cohort_id: int):
+    revisions.revision_of(db.session, cohort_id)  # before anything it keeps is read
     cohort = db.get_or_404(Cohort, cohort_id)
     require_view(cohort)
     user = current_user._get_current_object()  # asked once for every meeting and row
@@ -148,6 +157,7 @@ def cohort_calendar(cohort_id: int):
 @bp.route("/grupp/<int:group_id>")
 @login_required
 def group_calendar(group_id: int):
+    revisions.revision_of(db.session, _cohort_of_group(group_id))  # before what it keeps
     group = db.get_or_404(Group, group_id)
     require_view(group)
     meetings = services.meetings_of(db.session, group=group, with_invitations=False)
@@ -173,18 +183,22 @@ def group_calendar(group_id: int):
 
 def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 200):
     forms = forms or {}
-    person_id = current_user.person_id
-    invitation = invitations.invitation_of(meeting, person_id)
+    invitation = invitations.own_invitation(db.session, meeting, current_user.person_id)
     editable = may_change(current_user, meeting)
     may_give_pmi = invitations.may_give_feedback(meeting, current_user.organisation_id)
     feedback_open = after_meeting.feedback_open(meeting, now())
+    group_visible = meeting.group is not None and may_view(current_user, meeting.group)
     # Only the forms the page shows are made: the host's (and SKR's) four, the answer to an
     # invitation, the feedback once the meeting has taken place.
     checklist_form = forms.get("checklist")  # a posted form has its choices already
     if checklist_form is None and editable:
         checklist_form = ChecklistForm(obj=meeting)
         _note_taker_choices(checklist_form, meeting)
-    response_form = forms.get("response") or (ResponseForm(obj=invitation) if invitation else None)
+    # The answer is given until the meeting has ended; afterwards it is only shown.
+    answers_open = invitation is not None and invitations.answers_open(meeting, now())
+    response_form = forms.get("response") or (
+        ResponseForm(obj=invitation) if answers_open else None
+    )
     gathered = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
     pmi_form = forms.get("pmi")
     if pmi_form is None and may_give_pmi and feedback_open:
@@ -198,19 +212,39 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         checklist_form=checklist_form,
         cancel_form=forms.get("cancel") or (CancelForm() if editable else None),
         response_form=response_form,
+        answers_open=answers_open,
         documentation_form=forms.get("documentation")
         or (DocumentationForm(obj=meeting) if editable else None),
         upload_form=forms.get("upload") or (UploadForm() if editable else None),
         pmi_form=pmi_form,
         may_give_pmi=may_give_pmi,
         feedback_open=feedback_open,
-        cohort_visible=may_view(current_user, meeting.cohort),
-        group_visible=meeting.group is not None and may_view(current_user, meeting.group),
+        # Whoever sees the group sees its cohort (the group's organisations are the cohort's):
+        # the cohort's participations are not read for a group's meeting.
+        cohort_visible=group_visible or may_view(current_user, meeting.cohort),
+        group_visible=group_visible,
         documents=after_meeting.documents_of(db.session, meeting),
         pmi=gathered if current_user.is_staff else [],
-        invitations=sorted(
-            meeting.invitations, key=lambda i: (i.person.organisation.name, i.person.name)
-        ),
+        # The invited, as the host and SKR see them: kept per revision of the cohort.
+        invited=revisions.kept(
+            db.session,
+            meeting.cohort_id,
+            "invited",
+            lambda: Markup(  # nosec B704 # an autoescaped template
+                render_template(
+                    "meetings/_invited.html",
+                    meeting=meeting,
+                    invitations=invitations.invited(db.session, meeting),
+                    editable=editable,
+                    **_labels(),
+                )
+            ),
+            meeting.id,
+            editable,
+            language(),
+        )
+        if editable
+        else None,
         status_labels=STATUS_LABELS,
         **_labels(),
     ), status
@@ -219,7 +253,12 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
 @bp.route("/<int:meeting_id>")
 @login_required
 def meeting(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    # The cohort's revision before anything kept is read (core.revisions).
+    revisions.revision_of(
+        db.session,
+        db.session.scalar(sa.select(Meeting.cohort_id).where(Meeting.id == meeting_id)) or 0,
+    )
+    meeting = _meeting_or_404(meeting_id, with_invitations=False)
     require_view(meeting)
     return _meeting_page(meeting)
 
@@ -282,13 +321,7 @@ def edit(meeting_id: int):
 
 
 def _note_taker_choices(form: ChecklistForm, meeting: Meeting) -> None:
-    form.note_taker_id.choices = options(
-        (
-            (p.id, f"{p.name} ({p.organisation.name})")
-            for p in invitations.invitees(db.session, meeting)
-        ),
-        blank=True,
-    )
+    form.note_taker_id.choices = options(invitations.invitee_names(db.session, meeting), blank=True)
 
 
 def _post(meeting_id: int, *, change: bool = True):

@@ -173,28 +173,36 @@ def _cancel_what_is_ahead(
         )
 
 
-def load_meeting(session: Session, meeting_id: int) -> Meeting | None:
-    """One meeting with what its page reads loaded in a fixed number of queries, however many
-    are invited: the host, the kind, the group's and the cohort's participations (who may see
-    them), the invited and their organisations."""
-    return session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.host),
-            joinedload(Meeting.kind),
-            # The participations with their organisations in the same query (who may see).
-            joinedload(Meeting.group)
-            .selectinload(Group.participations)
-            .joinedload(Participation.organisation),
-            joinedload(Meeting.cohort)
-            .selectinload(Cohort.participations)
-            .joinedload(Participation.organisation),
+def load_meeting(
+    session: Session, meeting_id: int, *, with_invitations: bool = True
+) -> Meeting | None:
+    """One meeting with what its pages read loaded in a fixed number of queries, however many
+    are invited: the host, the kind, who may see it (its group's participations, or for a
+    cohort-wide meeting the cohort's, with their organisations) and, unless left out, the
+    invited and their organisations."""
+    options = [
+        joinedload(Meeting.host),
+        joinedload(Meeting.kind),
+        joinedload(Meeting.group)
+        .selectinload(Group.participations)
+        .joinedload(Participation.organisation),
+        joinedload(Meeting.cohort),
+    ]
+    if with_invitations:
+        options.append(
             selectinload(Meeting.invitations)
             .joinedload(Invitation.person)
-            .joinedload(Person.organisation),
+            .joinedload(Person.organisation)
         )
-    )
+    meeting = session.scalar(sa.select(Meeting).where(Meeting.id == meeting_id).options(*options))
+    if meeting is not None and meeting.group_id is None:
+        # A national cohort's forty participations are read only for its cohort-wide meetings.
+        session.scalars(
+            sa.select(Cohort)
+            .where(Cohort.id == meeting.cohort_id)
+            .options(selectinload(Cohort.participations).joinedload(Participation.organisation))
+        ).all()
+    return meeting
 
 
 def meetings_of(
