@@ -2,7 +2,7 @@
 what is kept under it (the calendar's rows, the attendance summary, the overview's counts)
 is never shown once something it was worked out from has changed, whoever changed it."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -276,3 +276,51 @@ def test_what_a_worker_keeps_is_bounded_and_the_least_recently_used_goes_first(a
         # Too large to keep at all: computed each time, nothing pushed out for it.
         big = revisions.kept(db.session, cohort_id, "probe", lambda: "y" * 10_000, "big")
         assert len(big) == 10_000 and all(key[-1] != "big" for key in revisions._kept)
+
+
+def test_the_meeting_page_shows_feedback_documents_and_people_added_after_the_first_look(app):
+    """The meeting page keeps the list of the invited, the note taker's choices, its
+    documents and its feedback; each change made elsewhere is on the next look."""
+    from modell.auth.models import User
+    from modell.meetings.models import Meeting, MeetingDocument, PmiFeedback
+
+    with app.app_context():
+        cohort = start_demo()
+        meeting = group_meeting(cohort, "Botkyrka")
+        invitations.send_invitations(db.session, meeting, now=START, user_id=None)
+        db.session.flush()
+        after_meeting.record_attendance(
+            db.session, meeting, set(), now=meeting.starts_at, user_id=None
+        )
+        db.session.commit()
+        meeting_id, starts_at = meeting.id, meeting.starts_at
+        coordinator = db.session.scalar(sa.select(User).where(User.email == DEMO["coordinator"]))
+        coordinator_id = coordinator.id
+    app.config["CLOCK"] = lambda: starts_at + timedelta(days=1)
+    client = app.test_client()
+    login(client, DEMO["coordinator"])
+    url = f"/moten/{meeting_id}"
+    first = client.get(url).get_data(True)
+    assert "Nya Anna" not in first and "plan.pdf" not in first and "Bra dag" not in first
+
+    with app.app_context():
+        engine = db.engine
+    with sa.orm.Session(engine) as elsewhere:
+        m = elsewhere.get(Meeting, meeting_id)
+        botkyrka = elsewhere.scalar(sa.select(Organisation).where(Organisation.name == "Botkyrka"))
+        elsewhere.add(
+            Person(organisation_id=botkyrka.id, name="Nya Anna", email="anna@botkyrka.example.org",
+                   function="manager", active=True, created_at=START)
+        )  # fmt: skip
+        elsewhere.add(
+            MeetingDocument(meeting_id=m.id, filename="plan.pdf", stored_name="x", size=2048,
+                            mimetype="application/pdf", uploaded_at=START)
+        )  # fmt: skip
+        elsewhere.add(
+            PmiFeedback(meeting_id=m.id, user_id=coordinator_id, plus="Bra dag", created_at=START,
+                        updated_at=START)
+        )  # fmt: skip
+        elsewhere.commit()
+    then = client.get(url).get_data(True)
+    assert "Nya Anna (Botkyrka)" in then  # a note taker to choose
+    assert "plan.pdf" in then and "Bra dag" in then

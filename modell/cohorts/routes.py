@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from modell.cohorts import bp, groups, services
 from modell.cohorts import registrations as applications
@@ -22,8 +23,10 @@ from modell.cohorts.models import (
     Cohort,
     ProgrammeTemplate,
 )
+from modell.core import revisions
 from modell.core.access import may_view, require_staff, require_view
 from modell.core.clock import now, today
+from modell.core.dates import language
 from modell.core.errors import RuleViolation, StaleEdit
 from modell.core.forms import add_error, options
 from modell.core.web import Confirmation, Translated, apply_change, confirm_first, rescuable
@@ -152,19 +155,39 @@ def edit(cohort_id: int):
 @bp.route("/<int:cohort_id>")
 @login_required
 def detail(cohort_id: int):
+    revisions.revision_of(db.session, cohort_id)  # before anything kept is read
     cohort = cohort_or_404(cohort_id)
     require_view(cohort)
     shown = [g for g in cohort.groups if may_view(current_user, g)]
     staff = current_user.is_staff
+    actions = services.cohort_actions(cohort)
     own = None
     if current_user.organisation_id:
         own = applications.registration_for(db.session, cohort, current_user.organisation_id)
+    may_change_groups = bool(staff and actions["form_groups"])
     context = {
         "cohort": cohort,
         "groups": shown,
+        # The groups and their members as the page lists them, written once per revision.
+        "groups_html": revisions.kept(
+            db.session,
+            cohort.id,
+            "cohort groups",
+            lambda: Markup(  # nosec B704 # an autoescaped template
+                render_template(
+                    "cohorts/_groups.html",
+                    groups=shown,
+                    may_change_groups=may_change_groups,
+                    **page_labels(),
+                )
+            ),
+            tuple(g.id for g in shown),
+            may_change_groups,
+            language(),
+        ),
         "own_registration": own,
         "registration_open": applications.registration_open(cohort, today()),
-        "actions": services.cohort_actions(cohort),
+        "actions": actions,
         **page_labels(),
     }
     if staff:

@@ -148,6 +148,24 @@ def revision_of(session: Session, cohort_id: int) -> int | None:
     return read[cohort_id]
 
 
+def revision_through(session: Session, cohort_id_of) -> int | None:
+    """revision_of for a view that knows the cohort only through another row (a meeting's,
+    a group's): `cohort_id_of` is a scalar subquery giving the cohort's id. One query for
+    both, before anything else of the cohort is read."""
+    from modell.cohorts.models import Cohort
+
+    table = Cohort.__table__
+    row = (
+        session.connection()
+        .execute(sa.select(table.c.id, table.c.revision).where(table.c.id == cohort_id_of))
+        .first()
+    )
+    if row is None:
+        return None
+    read = session.info.setdefault(READ, {})
+    return read.setdefault(row.id, row.revision)
+
+
 # --- what is kept ------------------------------------------------------------------------
 
 # What a worker keeps, at most, by the estimate of `_weight`: a national cohort's calendar is

@@ -206,8 +206,8 @@ def import_values(participation_id: int, indicator_id: int):
 @login_required
 def benchmarking(group_id: int):
     # The cohort's revision before anything kept is read.
-    revisions.revision_of(
-        db.session, db.session.scalar(sa.select(Group.cohort_id).where(Group.id == group_id)) or 0
+    revisions.revision_through(
+        db.session, sa.select(Group.cohort_id).where(Group.id == group_id).scalar_subquery()
     )
     group = services.load_group(db.session, group_id)
     if group is None:

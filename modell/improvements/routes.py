@@ -104,12 +104,11 @@ def index():
 @login_required
 def workspace(participation_id: int):
     # The cohort's revision before anything kept is read (core.revisions).
-    revisions.revision_of(
+    revisions.revision_through(
         db.session,
-        db.session.scalar(
-            sa.select(Participation.cohort_id).where(Participation.id == participation_id)
-        )
-        or 0,
+        sa.select(Participation.cohort_id)
+        .where(Participation.id == participation_id)
+        .scalar_subquery(),
     )
     participation = _workspace(participation_id)
     editable = may_change(current_user, Workspace(participation))

@@ -271,6 +271,43 @@ def documents_of(session: Session, meeting: Meeting) -> list[MeetingDocument]:
     )
 
 
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    user_id: int
+    plus: str | None
+    minus: str | None
+    interesting: str | None
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """What was left of a meeting: its documents and the participants' feedback, as plain
+    rows kept per revision of the cohort (core.revisions)."""
+
+    documents: tuple[DocumentRow, ...]
+    feedback: tuple[FeedbackRow, ...]
+
+
+def record_of(session: Session, meeting: Meeting) -> MeetingRecord:
+    def work_out() -> MeetingRecord:
+        return MeetingRecord(
+            tuple(DocumentRow(d.id, d.filename, d.size) for d in documents_of(session, meeting)),
+            tuple(
+                FeedbackRow(f.user_id, f.plus, f.minus, f.interesting)
+                for f in pmi_for(session, [meeting])[meeting.id]
+            ),
+        )
+
+    return revisions.kept(session, meeting.cohort_id, "meeting record", work_out, meeting.id)
+
+
 def feedback_open(meeting: Meeting, now: datetime) -> bool:
     """Plus – Minus – Intressant is feedback on a meeting that has taken place."""
     return meeting.starts_at is not None and meeting.starts_at <= now

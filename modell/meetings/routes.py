@@ -129,8 +129,8 @@ def _calendar(cohort: Cohort, rows: list, *, organisation_id: int | None = None)
     }
 
 
-def _cohort_of_group(group_id: int) -> int:
-    return db.session.scalar(sa.select(Group.cohort_id).where(Group.id == group_id)) or 0
+def _cohort_of_group(group_id: int):
+    return sa.select(Group.cohort_id).where(Group.id == group_id).scalar_subquery()
 
 
 @bp.route("/omgang/<int:cohort_id>")
@@ -157,7 +157,7 @@ def cohort_calendar(cohort_id: int):
 @bp.route("/grupp/<int:group_id>")
 @login_required
 def group_calendar(group_id: int):
-    revisions.revision_of(db.session, _cohort_of_group(group_id))  # before what it keeps
+    revisions.revision_through(db.session, _cohort_of_group(group_id))  # before what it keeps
     group = db.get_or_404(Group, group_id)
     require_view(group)
     meetings = services.meetings_of(db.session, group=group, with_invitations=False)
@@ -199,7 +199,8 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
     response_form = forms.get("response") or (
         ResponseForm(obj=invitation) if answers_open else None
     )
-    gathered = after_meeting.pmi_for(db.session, [meeting])[meeting.id]
+    record = after_meeting.record_of(db.session, meeting)
+    gathered = record.feedback
     pmi_form = forms.get("pmi")
     if pmi_form is None and may_give_pmi and feedback_open:
         pmi_form = PmiForm(obj=next((f for f in gathered if f.user_id == current_user.id), None))
@@ -223,7 +224,7 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
         # the cohort's participations are not read for a group's meeting.
         cohort_visible=group_visible or may_view(current_user, meeting.cohort),
         group_visible=group_visible,
-        documents=after_meeting.documents_of(db.session, meeting),
+        documents=record.documents,
         pmi=gathered if current_user.is_staff else [],
         # The invited, as the host and SKR see them: kept per revision of the cohort.
         invited=revisions.kept(
@@ -254,9 +255,8 @@ def _meeting_page(meeting: Meeting, *, forms: dict | None = None, status: int = 
 @login_required
 def meeting(meeting_id: int):
     # The cohort's revision before anything kept is read (core.revisions).
-    revisions.revision_of(
-        db.session,
-        db.session.scalar(sa.select(Meeting.cohort_id).where(Meeting.id == meeting_id)) or 0,
+    revisions.revision_through(
+        db.session, sa.select(Meeting.cohort_id).where(Meeting.id == meeting_id).scalar_subquery()
     )
     meeting = _meeting_or_404(meeting_id, with_invitations=False)
     require_view(meeting)
@@ -321,7 +321,14 @@ def edit(meeting_id: int):
 
 
 def _note_taker_choices(form: ChecklistForm, meeting: Meeting) -> None:
-    form.note_taker_id.choices = options(invitations.invitee_names(db.session, meeting), blank=True)
+    names = revisions.kept(
+        db.session,
+        meeting.cohort_id,
+        "invitee names",
+        lambda: tuple(invitations.invitee_names(db.session, meeting)),
+        meeting.id,
+    )
+    form.note_taker_id.choices = options(names, blank=True)
 
 
 def _post(meeting_id: int, *, change: bool = True):
