@@ -183,11 +183,17 @@ def _weight(value, depth: int = 0) -> int:
         return 50 + len(value)
     if depth > 4:
         return 64
+    if isinstance(value, set | frozenset):
+        return 200 + 40 * len(value)  # of ids
     if isinstance(value, dict):
-        return 64 + sum(_weight(k, depth + 1) + _weight(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list | tuple | set | frozenset):
-        return 56 + sum(_weight(v, depth + 1) for v in value)
-    fields = getattr(value, "__dataclass_fields__", None)
+        value = list(value.items())
+    if isinstance(value, list | tuple):
+        # A long sequence by its first few: its rows are alike.
+        sample = value[:8]
+        each = sum(_weight(v, depth + 1) for v in sample) / max(len(sample), 1)
+        return 56 + int(each * len(value))
+    # Asked of the type: asking a lazy translation for an attribute would translate it.
+    fields = getattr(type(value), "__dataclass_fields__", None)
     if fields:
         return 64 + sum(_weight(getattr(value, f), depth + 1) for f in fields)
     return 32

@@ -41,7 +41,7 @@ class CalendarRow:
     location: str | None
     video_link: str | None
     organisation_ids: frozenset[int]  # who it is for (invitations.organisation_ids)
-    searchable: str  # title, group, host and place, folded the Swedish way
+    group_name: str | None
     scope: Scope
     # What the host's checklist is worked out from.
     venue_booked: bool
@@ -55,6 +55,12 @@ class CalendarRow:
 
     def access_scope(self) -> Scope:
         return self.scope
+
+    def searchable(self) -> str:
+        """What a search looks in: the title, the group, the host and the place, folded the
+        Swedish way (worked out when someone searches, not for every row kept)."""
+        parts = (self.title, self.group_name or "", self.host_name or "SKR", self.location or "")
+        return swedish_key(" ".join(parts))
 
 
 def row_of(meeting: Meeting) -> CalendarRow:
@@ -76,16 +82,7 @@ def row_of(meeting: Meeting) -> CalendarRow:
         location=meeting.location,
         video_link=meeting.video_link,
         organisation_ids=frozenset(organisation_ids(meeting)),
-        searchable=swedish_key(
-            " ".join(
-                (
-                    title,
-                    meeting.group.name if meeting.group else "",
-                    host or "SKR",
-                    meeting.location or "",
-                )
-            )
-        ),
+        group_name=meeting.group.name if meeting.group else None,
         scope=meeting.access_scope(),
         venue_booked=meeting.venue_booked,
         wheelchair_access=meeting.wheelchair_access,

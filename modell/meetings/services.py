@@ -425,7 +425,7 @@ def calendar_order(
         rows = [r for r in rows if any(i.late for i in checklists.get(r.id, []))]
     words = swedish_key(search or "").split()
     if words:
-        rows = [r for r in rows if all(w in r.searchable for w in words)]
+        rows = [r for r in rows if all(w in key for key in [r.searchable()] for w in words)]
     coming = [r for r in rows if r.starts_at is None or r.starts_at >= now]
     earlier = [r for r in rows if r.starts_at is not None and r.starts_at < now]
     coming.sort(key=lambda r: (r.starts_at is None, r.starts_at or now, r.id))
