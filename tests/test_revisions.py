@@ -324,3 +324,34 @@ def test_the_meeting_page_shows_feedback_documents_and_people_added_after_the_fi
     then = client.get(url).get_data(True)
     assert "Nya Anna (Botkyrka)" in then  # a note taker to choose
     assert "plan.pdf" in then and "Bra dag" in then
+
+
+def test_the_improvement_work_page_keeps_each_address_apart(app):
+    """The log page shown follows the address as written: a repeated or far-off argument
+    never brings back another address's kept page."""
+    from datetime import date
+
+    from modell.improvements import services
+    from tests.test_improvements import LATER, a_work, participation
+
+    with app.app_context():
+        botkyrka = participation(start_demo(), "Botkyrka")
+        work = a_work(botkyrka)
+        for day in range(1, 13):
+            services.save_entry(
+                db.session, work, services.EntryData(date(2019, 5, day), f"Steg {day}", 1),
+                now=LATER, user_id=None,
+            )  # fmt: skip
+        db.session.commit()
+        url, log = f"/arbete/{botkyrka.id}", f"logg{work.id}"
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    padding = "&".join(f"a{n:02d}=x" for n in range(20))
+
+    def second_page(query: str) -> bool:
+        return "Steg 1<" in client.get(f"{url}?{query}").get_data(True)
+
+    assert second_page(f"{padding}&{log}=2")
+    assert not second_page(padding) and not second_page(f"{padding}&{log}=1")
+    assert not second_page(f"{log}=1&{log}=2")
+    assert second_page(f"{log}=2&{log}=1") == second_page(f"{log}=2")

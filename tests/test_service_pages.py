@@ -90,6 +90,9 @@ def test_special_needs_are_erased_after_the_meeting(app):
     with app.app_context():
         meeting = answered_meeting()
         meeting_id, ended = meeting.id, meeting.ends_at or meeting.starts_at
+    coordinator = app.test_client()
+    login(coordinator, DEMO["coordinator"])
+    assert "Glutenfri kost" in coordinator.get(f"/moten/{meeting_id}").get_data(True)  # kept
     worker.run_once(app, now=ended + timedelta(days=NEEDS_KEPT_DAYS - 1))
     with app.app_context():
         kept = db.session.scalars(sa.select(Invitation).where(Invitation.meeting_id == meeting_id))
@@ -103,3 +106,5 @@ def test_special_needs_are_erased_after_the_meeting(app):
             i.diet is None and not i.needs_hearing_loop and i.other_needs is None for i in erased
         )
         assert all(i.response == "yes" for i in erased)  # the answer itself stays
+    # Not shown either from what the page had kept (the erasure renews the cohort's number).
+    assert "Glutenfri kost" not in coordinator.get(f"/moten/{meeting_id}").get_data(True)

@@ -139,8 +139,10 @@ def workspace(participation_id: int):
         )
         return Markup(html)  # nosec B704 # an autoescaped template
 
-    # The pages of the logs (and the pagers' links) follow the address's arguments.
-    asked = tuple(sorted(request.args.items(multi=True)))[:20]
+    # The pages of the logs (and the pagers' links) follow the address's arguments: kept
+    # under the query string exactly as written, and only for a short one (a crafted long
+    # one is worked out, not kept).
+    asked = request.query_string
     return render_template(
         "improvements/workspace.html",
         participation=participation,
@@ -154,7 +156,9 @@ def workspace(participation_id: int):
             language(),
             today(),
             asked,
-        ),
+        )
+        if len(asked) <= 200
+        else body(),
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from modell.auth.models import User
 from modell.cohorts.models import Cohort, Participation
-from modell.core import audit, dates, mail
+from modell.core import audit, dates, mail, revisions
 from modell.core.collation import swedish
 from modell.core.errors import RuleViolation
 from modell.meetings.calendar import calendar_for
@@ -329,6 +329,17 @@ def forget_needs(session: Session, now: datetime, config) -> int:
     ids = session.scalars(sa.select(Invitation.id).where(*kept)).all()
     if not ids:
         return 0
+    # Past the session's flush: the meetings' cohorts are told (the host's list of the
+    # invited, kept per revision, shows these needs until then).
+    revisions.touch(
+        session,
+        session.scalars(
+            sa.select(Meeting.cohort_id)
+            .join(Invitation, Invitation.meeting_id == Meeting.id)
+            .where(Invitation.id.in_(ids))
+            .distinct()
+        ),
+    )
     return session.execute(
         sa.update(Invitation)
         .where(Invitation.id.in_(ids), *kept)
