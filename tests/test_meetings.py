@@ -769,7 +769,7 @@ def test_an_invitation_is_answered_until_the_meeting_has_ended(app):
         invitations.send_invitations(db.session, meeting, now=START, user_id=None)
         db.session.flush()
         person = db.session.scalar(sa.select(User).where(User.email == DEMO["participant"]))
-        invitation = invitations.invitation_of(meeting, person.person_id)
+        invitation = invitations.own_invitation(db.session, meeting, person.person_id)
         answer = dict(response="yes", diet="Vegetarisk", needs_hearing_loop=False, other_needs=None)
         invitations.respond(db.session, invitation, **answer, now=START, user_id=None)
         ended = meeting.ends_at

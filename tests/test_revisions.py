@@ -220,18 +220,9 @@ def test_the_improvement_work_page_shows_an_entry_written_after_the_first_look(a
     from datetime import date
 
     from modell.improvements import services
-    from tests.test_improvements import LATER, a_work, participation
+    from tests.test_improvements import LATER
 
-    with app.app_context():
-        botkyrka = participation(start_demo(), "Botkyrka")
-        work = a_work(botkyrka)
-        for day in range(1, 13):
-            services.save_entry(
-                db.session, work, services.EntryData(date(2019, 5, day), f"Steg {day}", 1),
-                now=LATER, user_id=None,
-            )  # fmt: skip
-        db.session.commit()
-        url, work_id = f"/arbete/{botkyrka.id}", work.id
+    url, work_id = _botkyrka_with_a_long_log(app)
     client = app.test_client()
     login(client, DEMO["participant"])
     first = client.get(url).get_data(True)
@@ -329,6 +320,24 @@ def test_the_meeting_page_shows_feedback_documents_and_people_added_after_the_fi
 def test_the_improvement_work_page_keeps_each_address_apart(app):
     """The log page shown follows the address as written: a repeated or far-off argument
     never brings back another address's kept page."""
+    url, work_id = _botkyrka_with_a_long_log(app)
+    log = f"logg{work_id}"
+    client = app.test_client()
+    login(client, DEMO["participant"])
+    padding = "&".join(f"a{n:02d}=x" for n in range(20))
+
+    def second_page(query: str) -> bool:
+        return "Steg 1<" in client.get(f"{url}?{query}").get_data(True)
+
+    assert second_page(f"{padding}&{log}=2")
+    assert not second_page(padding) and not second_page(f"{padding}&{log}=1")
+    assert not second_page(f"{log}=1&{log}=2")
+    assert second_page(f"{log}=2&{log}=1") == second_page(f"{log}=2")
+
+
+def _botkyrka_with_a_long_log(app) -> tuple[str, int]:
+    """Botkyrka's improvement work page and its piece of work, with twelve entries: two
+    pages of its log."""
     from datetime import date
 
     from modell.improvements import services
@@ -343,15 +352,4 @@ def test_the_improvement_work_page_keeps_each_address_apart(app):
                 now=LATER, user_id=None,
             )  # fmt: skip
         db.session.commit()
-        url, log = f"/arbete/{botkyrka.id}", f"logg{work.id}"
-    client = app.test_client()
-    login(client, DEMO["participant"])
-    padding = "&".join(f"a{n:02d}=x" for n in range(20))
-
-    def second_page(query: str) -> bool:
-        return "Steg 1<" in client.get(f"{url}?{query}").get_data(True)
-
-    assert second_page(f"{padding}&{log}=2")
-    assert not second_page(padding) and not second_page(f"{padding}&{log}=1")
-    assert not second_page(f"{log}=1&{log}=2")
-    assert second_page(f"{log}=2&{log}=1") == second_page(f"{log}=2")
+        return f"/arbete/{botkyrka.id}", work.id

@@ -58,17 +58,18 @@ def cohorts_of(session: Session, objects: Iterable) -> set[int]:
     (a log entry's work's participation's cohort)."""
     wanted: dict[str, set[int]] = {}
     for obj in objects:
-        for cls in type(obj).__mro__:
-            links = _FOLLOWED.get(cls)
-            if links is not None:
-                for attribute, kind in links:
-                    wanted.setdefault(kind, set()).update(_values(obj, attribute))
-                break
+        for attribute, kind in _links(obj) or ():
+            wanted.setdefault(kind, set()).update(_values(obj, attribute))
     found = set(wanted.pop("cohort", ()))
     for kind, ids in wanted.items():
         if ids:
             found.update(session.connection().execute(_RESOLVE[kind](sorted(ids))).scalars())
     return found
+
+
+def _links(obj) -> tuple[tuple[str, str], ...] | None:
+    """How the object's rows find their cohorts (declared for its class or a base), if at all."""
+    return next((_FOLLOWED[c] for c in type(obj).__mro__ if c in _FOLLOWED), None)
 
 
 def touch(session: Session, cohort_ids: Iterable[int]) -> None:
@@ -78,12 +79,8 @@ def touch(session: Session, cohort_ids: Iterable[int]) -> None:
 
 def _after_flush(session: Session, _context) -> None:
     changed = [
-        obj
-        for obj in (*session.new, *session.deleted, *session.dirty)
-        if type(obj) in _FOLLOWED or any(c in _FOLLOWED for c in type(obj).__mro__)
-    ]
-    changed = [
-        o for o in changed if o in session.new or o in session.deleted or session.is_modified(o)
+        *(o for o in (*session.new, *session.deleted) if _links(o)),
+        *(o for o in session.dirty if _links(o) and session.is_modified(o)),
     ]
     if changed:
         touch(session, cohorts_of(session, changed))

@@ -348,10 +348,6 @@ def forget_needs(session: Session, now: datetime, config) -> int:
     ).rowcount
 
 
-def invitation_of(meeting: Meeting, person_id: int | None) -> Invitation | None:
-    return next((i for i in meeting.invitations if i.person_id == person_id), None)
-
-
 def own_invitation(session: Session, meeting: Meeting, person_id: int | None) -> Invitation | None:
     """The person's invitation to the meeting, read alone (not among all the invited)."""
     if person_id is None:

@@ -10,12 +10,11 @@ the meeting (its access scope, for core.access) and what its checklist is worked
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask import url_for
 from markupsafe import Markup
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
-from modell.cohorts.models import Cohort, Group, Participation
+from modell.cohorts.models import Cohort
 from modell.core import revisions
 from modell.core.access import Scope
 from modell.core.dates import instant, language
@@ -100,24 +99,8 @@ def calendar_rows(session: Session, cohort: Cohort) -> tuple[CalendarRow, ...]:
     order; kept until the cohort changes."""
 
     def work_out() -> tuple[CalendarRow, ...]:
-        # Who each meeting is for and who may see it: the groups' and the cohort's
-        # participations with their organisations, each read once.
-        members = selectinload(Group.participations).joinedload(Participation.organisation)
-        session.scalars(
-            sa.select(Cohort)
-            .where(Cohort.id == cohort.id)
-            .options(selectinload(Cohort.participations).joinedload(Participation.organisation))
-        ).all()
-        meetings = session.scalars(
-            sa.select(Meeting)
-            .where(Meeting.cohort_id == cohort.id)
-            .options(
-                joinedload(Meeting.kind),
-                joinedload(Meeting.host),
-                joinedload(Meeting.group).options(members),
-            )
-            .order_by(Meeting.starts_at.nulls_last(), Meeting.id)
-        ).all()
+        services.load_cohort_members(session, cohort.id)  # for the cohort-wide meetings
+        meetings = services.meetings_of(session, cohort=cohort, with_invitations=False)
         return tuple(row_of(m) for m in meetings)
 
     return revisions.kept(session, cohort.id, "calendar rows", work_out, language())

@@ -469,7 +469,7 @@ def _respond(invitation, form: ResponseForm, user_id: int | None) -> None:
 @login_required
 def respond(meeting_id: int):
     meeting = _post(meeting_id, change=False)
-    invitation = invitations.invitation_of(meeting, current_user.person_id)
+    invitation = invitations.own_invitation(db.session, meeting, current_user.person_id)
     if invitation is None:
         abort(403)
     form = ResponseForm()

@@ -203,12 +203,18 @@ def load_meeting(
     )
     if meeting is not None and meeting.group_id is None:
         # A national cohort's forty participations are read only for its cohort-wide meetings.
-        session.scalars(
-            sa.select(Cohort)
-            .where(Cohort.id == meeting.cohort_id)
-            .options(selectinload(Cohort.participations).joinedload(Participation.organisation))
-        ).all()
+        load_cohort_members(session, meeting.cohort_id)
     return meeting
+
+
+def load_cohort_members(session: Session, cohort_id: int) -> None:
+    """The cohort's participations with their organisations, loaded onto the cohort (who its
+    cohort-wide meetings are for and who may see them) in one query."""
+    session.scalars(
+        sa.select(Cohort)
+        .where(Cohort.id == cohort_id)
+        .options(selectinload(Cohort.participations).joinedload(Participation.organisation))
+    ).all()
 
 
 def meetings_of(
@@ -218,19 +224,19 @@ def meetings_of(
     group: Group | None = None,
     cohort_wide: bool = False,
     with_invitations: bool = True,
-    with_members: bool = True,
 ) -> list[Meeting]:
     """A cohort's or a group's meetings (cohort_wide: only those for the whole cohort), with
-    what the calendar and attendance pages read loaded in a few queries, not one per row.
-    The calendars leave the invitations out (with_invitations=False): a national cohort has
-    thousands, and they read attendance as counted rows (after_meeting.attended_functions).
-    with_members=False leaves out the groups' participations (who a meeting is for and who
-    may see it), for a reader who needs neither."""
-    its_group = joinedload(Meeting.group)
+    what the calendar and attendance pages read loaded in a few queries, not one per row:
+    the kind, the host, the group's participations with their organisations (who a meeting
+    is for and who may see it). The calendars leave the invitations out
+    (with_invitations=False): a national cohort has thousands, and they read attendance as
+    counted rows (after_meeting.attended_functions)."""
     options = [
         joinedload(Meeting.kind),
         joinedload(Meeting.host),
-        its_group.selectinload(Group.participations) if with_members else its_group,
+        joinedload(Meeting.group)
+        .selectinload(Group.participations)
+        .joinedload(Participation.organisation),
     ]
     if with_invitations:
         options.append(selectinload(Meeting.invitations).selectinload(Invitation.person))
